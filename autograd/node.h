@@ -1,0 +1,44 @@
+#pragma once
+// A node of the backward graph: one differentiable op application with one output.
+// Its vjp maps the gradient of the output to one gradient per input (undefined Tensor = none).
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "autograd/meta.h"
+
+namespace gs {
+
+using Grads = std::vector<Tensor>;
+using VjpFn = std::function<Grads(const Tensor& grad_output)>;
+
+// Where an input's gradient goes: into another node, or into a leaf's .grad; neither when the
+// input does not require grad.
+struct Edge {
+  std::shared_ptr<Node> fn;
+  std::shared_ptr<AutogradMeta> leaf;
+  bool active() const { return fn || leaf; }
+};
+
+struct Node {
+  std::string op;    // "matmul"
+  std::string name;  // "head.logits" (defaults to the name scope + op)
+  uint64_t seq = 0;  // creation order; backward runs in decreasing seq among ready nodes
+  std::vector<Edge> inputs;
+  std::vector<Shape> input_shapes;
+  std::vector<DType> input_dtypes;
+  Shape output_shape;
+  DType output_dtype = DType::Float32;
+  VjpFn vjp;  // holds the saved tensors; reset by release()
+  bool released = false;
+  std::weak_ptr<AutogradMeta> output;  // meta of the output tensor (hooks, retain_grad)
+
+  void release() {
+    vjp = nullptr;
+    released = true;
+  }
+};
+
+}  // namespace gs

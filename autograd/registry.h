@@ -1,0 +1,18 @@
+#pragma once
+// The registry of differentiable ops: one table (autograd/registry.cpp). record() refuses an op
+// that is not listed, and tests/test_gradcheck_registry.cpp fails when a listed op has no
+// gradcheck case.
+#include <string_view>
+#include <vector>
+
+namespace gs {
+
+struct OpInfo {
+  std::string_view name;
+  std::string_view family;  // the autograd/ops/<family>.cpp file that defines it
+};
+
+const std::vector<OpInfo>& registered_ops();
+bool is_registered_op(std::string_view name);
+
+}  // namespace gs

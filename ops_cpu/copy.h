@@ -1,0 +1,22 @@
+#pragma once
+// Strided copies and fills. The caller (tensor layer) passes the logical shape and the element
+// strides of the source; the destination is always contiguous (row-major).
+#include <cstdint>
+
+namespace gs::cpu {
+
+// dst[i] = Dst(src at multi-index i), shape [shape[0], ..., shape[ndim-1]], ndim <= 16.
+// Src strides may be 0 (broadcast) or negative-free arbitrary non-negative values.
+template <class Src, class Dst>
+void strided_copy(int ndim, const int64_t* shape, const Src* src, const int64_t* src_strides, Dst* dst);
+
+// dst at multi-index i (through dst_strides, no stride 0) = src[i], src contiguous. The
+// scatter twin of strided_copy, used to write a gradient into a view (slice/narrow backward).
+template <class T>
+void strided_scatter(int ndim, const int64_t* shape, const T* src, T* dst, const int64_t* dst_strides);
+
+// dst[0..n) = value
+template <class T>
+void fill(int64_t n, T value, T* dst);
+
+}  // namespace gs::cpu

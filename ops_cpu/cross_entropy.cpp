@@ -1,0 +1,118 @@
+#include "ops_cpu/cross_entropy.h"
+
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "ops_cpu/threads.h"
+
+namespace gs::cpu {
+namespace {
+
+// log sum_j exp(x[j]) in one pass: running max m (from -inf) and running sum s of exp(x - m),
+// rescaled by exp(m_old - m_new) whenever the max grows. The sum is kept in double; the
+// exponent arguments are <= 0 so exp never overflows.
+template <class T>
+T row_logsumexp(int64_t V, const T* x) {
+  constexpr T kNegInf = -std::numeric_limits<T>::infinity();
+  T m = kNegInf;
+  double s = 0;
+  for (int64_t j = 0; j < V; ++j) {
+    const T v = x[j];
+    if (v > m) {
+      s = s * static_cast<double>(std::exp(m - v)) + 1.0;  // first finite v: 0 * 0 + 1
+      m = v;
+    } else if (v != kNegInf) {
+      s += std::exp(v - m);  // NaN lands here and poisons s
+    }
+  }
+  // all -inf: m = -inf, s = 0, lse = -inf (loss NaN). A +inf entry makes m = +inf and
+  // lse = +inf (loss inf, or NaN when the target logit is +inf too).
+  return static_cast<T>(static_cast<double>(m) + std::log(s));
+}
+
+}  // namespace
+
+template <class T>
+void cross_entropy_forward(int64_t N, int64_t V, const T* logits, const int64_t* targets,
+                           int64_t ignore_index, T* loss_rows, T* lse) {
+#pragma omp parallel for if (N * V > kParallelGrain / 4)
+  for (int64_t i = 0; i < N; ++i) {
+    const T* row = logits + i * V;
+    const T l = row_logsumexp(V, row);
+    lse[i] = l;
+    const int64_t t = targets[i];
+    loss_rows[i] = t == ignore_index ? T(0) : l - row[t];
+  }
+}
+
+template <class T>
+void cross_entropy_backward(int64_t N, int64_t V, const T* logits, const int64_t* targets,
+                            const T* lse, int64_t ignore_index, T scale, T* grad) {
+#pragma omp parallel for if (N * V > kParallelGrain / 4)
+  for (int64_t i = 0; i < N; ++i) {
+    const T* row = logits + i * V;
+    T* g = grad + i * V;
+    const int64_t t = targets[i];
+    if (t == ignore_index) {
+      for (int64_t j = 0; j < V; ++j) g[j] = T(0);
+      continue;
+    }
+    const T l = lse[i];
+    for (int64_t j = 0; j < V; ++j) g[j] = std::exp(row[j] - l) * scale;  // row[j] read first
+    g[t] -= scale;
+  }
+}
+
+template <class T>
+void cross_entropy_forward_naive(int64_t N, int64_t V, const T* logits, const int64_t* targets,
+                                 int64_t ignore_index, T* loss_rows, T* lse) {
+  for (int64_t i = 0; i < N; ++i) {
+    const T* row = logits + i * V;
+    double m = -std::numeric_limits<double>::infinity();
+    for (int64_t j = 0; j < V; ++j) m = std::fmax(m, static_cast<double>(row[j]));
+    double s = 0;
+    for (int64_t j = 0; j < V; ++j) s += std::exp(static_cast<double>(row[j]) - m);
+    const double l = m + std::log(s);
+    lse[i] = static_cast<T>(l);
+    const int64_t t = targets[i];
+    loss_rows[i] = t == ignore_index ? T(0) : static_cast<T>(l - static_cast<double>(row[t]));
+  }
+}
+
+template <class T>
+void cross_entropy_backward_naive(int64_t N, int64_t V, const T* logits, const int64_t* targets,
+                                  int64_t ignore_index, T scale, T* grad) {
+  std::vector<double> p(static_cast<size_t>(V));
+  for (int64_t i = 0; i < N; ++i) {
+    const T* row = logits + i * V;
+    T* g = grad + i * V;
+    const int64_t t = targets[i];
+    if (t == ignore_index) {
+      for (int64_t j = 0; j < V; ++j) g[j] = T(0);
+      continue;
+    }
+    // materialise softmax(row) in double, then (p - onehot) * scale
+    double m = -std::numeric_limits<double>::infinity();
+    for (int64_t j = 0; j < V; ++j) m = std::fmax(m, static_cast<double>(row[j]));
+    double s = 0;
+    for (int64_t j = 0; j < V; ++j) s += (p[j] = std::exp(static_cast<double>(row[j]) - m));
+    for (int64_t j = 0; j < V; ++j)
+      g[j] = static_cast<T>((p[j] / s - (j == t ? 1.0 : 0.0)) * static_cast<double>(scale));
+  }
+}
+
+#define GS_CE(T)                                                                                  \
+  template void cross_entropy_forward<T>(int64_t, int64_t, const T*, const int64_t*, int64_t, T*, \
+                                         T*);                                                     \
+  template void cross_entropy_backward<T>(int64_t, int64_t, const T*, const int64_t*, const T*,   \
+                                          int64_t, T, T*);                                        \
+  template void cross_entropy_forward_naive<T>(int64_t, int64_t, const T*, const int64_t*,        \
+                                               int64_t, T*, T*);                                  \
+  template void cross_entropy_backward_naive<T>(int64_t, int64_t, const T*, const int64_t*,       \
+                                                int64_t, T, T*);
+GS_CE(float)
+GS_CE(double)
+#undef GS_CE
+
+}  // namespace gs::cpu

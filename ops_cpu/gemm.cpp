@@ -1,0 +1,64 @@
+#include "ops_cpu/gemm.h"
+
+#include <cblas.h>
+
+#include <type_traits>
+
+namespace gs::cpu {
+
+template <class T>
+void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A,
+          int64_t lda, const T* B, int64_t ldb, T beta, T* C, int64_t ldc) {
+  if (M == 0 || N == 0) return;
+  const auto ta = trans_a ? CblasTrans : CblasNoTrans;
+  const auto tb = trans_b ? CblasTrans : CblasNoTrans;
+  // BLAS ignores A and B when K == 0 but still demands valid leading dimensions.
+  const int64_t la = lda > 0 ? lda : 1, lb = ldb > 0 ? ldb : 1;
+  if constexpr (std::is_same_v<T, float>) {
+    cblas_sgemm(CblasRowMajor, ta, tb, (blasint)M, (blasint)N, (blasint)K, alpha, A, (blasint)la, B,
+                (blasint)lb, beta, C, (blasint)ldc);
+  } else {
+    cblas_dgemm(CblasRowMajor, ta, tb, (blasint)M, (blasint)N, (blasint)K, alpha, A, (blasint)la, B,
+                (blasint)lb, beta, C, (blasint)ldc);
+  }
+}
+
+template <class T>
+void gemm_naive(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A,
+                int64_t lda, const T* B, int64_t ldb, T beta, T* C, int64_t ldc) {
+  for (int64_t i = 0; i < M; ++i)
+    for (int64_t j = 0; j < N; ++j) {
+      double acc = 0;
+      for (int64_t k = 0; k < K; ++k) {
+        const T a = trans_a ? A[k * lda + i] : A[i * lda + k];
+        const T b = trans_b ? B[j * ldb + k] : B[k * ldb + j];
+        acc += static_cast<double>(a) * static_cast<double>(b);
+      }
+      T& c = C[i * ldc + j];
+      c = static_cast<T>(alpha * acc + (beta == T(0) ? 0.0 : static_cast<double>(beta) * c));
+    }
+}
+
+template <class T>
+void gemm_batched(int64_t batch, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha,
+                  const T* A, int64_t lda, int64_t stride_a, const T* B, int64_t ldb, int64_t stride_b,
+                  T beta, T* C, int64_t ldc, int64_t stride_c) {
+  // Each product is threaded by OpenBLAS itself; the batch loop stays serial so the two
+  // thread pools never nest.
+  for (int64_t b = 0; b < batch; ++b)
+    gemm(trans_a, trans_b, M, N, K, alpha, A + b * stride_a, lda, B + b * stride_b, ldb, beta,
+         C + b * stride_c, ldc);
+}
+
+#define GS_GEMM(T)                                                                                 \
+  template void gemm<T>(bool, bool, int64_t, int64_t, int64_t, T, const T*, int64_t, const T*,     \
+                        int64_t, T, T*, int64_t);                                                  \
+  template void gemm_naive<T>(bool, bool, int64_t, int64_t, int64_t, T, const T*, int64_t,         \
+                              const T*, int64_t, T, T*, int64_t);                                  \
+  template void gemm_batched<T>(int64_t, bool, bool, int64_t, int64_t, int64_t, T, const T*,       \
+                                int64_t, int64_t, const T*, int64_t, int64_t, T, T*, int64_t, int64_t);
+GS_GEMM(float)
+GS_GEMM(double)
+#undef GS_GEMM
+
+}  // namespace gs::cpu

@@ -1,0 +1,157 @@
+#include "ops_cpu/norm.h"
+
+#include <cmath>
+#include <vector>
+
+#include "ops_cpu/threads.h"
+
+namespace gs::cpu {
+
+namespace {
+
+// Column sums over rows for the parameter gradients: out_a[j] = sum_r a(r, j), out_b likewise.
+// Columns are split into fixed blocks and each block walks the rows in order, so every sum has
+// the same order whatever the thread count. Accumulates in double.
+constexpr int64_t kColBlock = 64;
+
+template <class T, class FA>
+void column_sums(int64_t rows, int64_t D, FA&& term, T* out_a, const T* gy, T* out_b) {
+  const int64_t nblocks = (D + kColBlock - 1) / kColBlock;
+#pragma omp parallel for if (rows * D > kParallelGrain)
+  for (int64_t b = 0; b < nblocks; ++b) {
+    const int64_t j0 = b * kColBlock, j1 = j0 + kColBlock < D ? j0 + kColBlock : D;
+    double acc_a[kColBlock] = {0}, acc_b[kColBlock] = {0};
+    for (int64_t r = 0; r < rows; ++r) {
+      const T* g = gy + r * D;
+      if (out_a)
+        for (int64_t j = j0; j < j1; ++j) acc_a[j - j0] += term(r, j);
+      if (out_b)
+        for (int64_t j = j0; j < j1; ++j) acc_b[j - j0] += static_cast<double>(g[j]);
+    }
+    if (out_a)
+      for (int64_t j = j0; j < j1; ++j) out_a[j] = static_cast<T>(acc_a[j - j0]);
+    if (out_b)
+      for (int64_t j = j0; j < j1; ++j) out_b[j] = static_cast<T>(acc_b[j - j0]);
+  }
+}
+
+}  // namespace
+
+template <class T>
+void layer_norm_forward(int64_t rows, int64_t D, const T* x, const T* gamma, const T* beta, T eps,
+                        T* y, T* mean, T* rstd) {
+#pragma omp parallel for if (rows * D > kParallelGrain)
+  for (int64_t r = 0; r < rows; ++r) {
+    const T* xr = x + r * D;
+    T* yr = y + r * D;
+    double s = 0;
+    for (int64_t j = 0; j < D; ++j) s += xr[j];
+    const double m = D > 0 ? s / static_cast<double>(D) : 0.0;
+    double v = 0;  // two-pass variance: no cancellation for large means
+    for (int64_t j = 0; j < D; ++j) {
+      const double d = xr[j] - m;
+      v += d * d;
+    }
+    v = D > 0 ? v / static_cast<double>(D) : 0.0;
+    const double rs = 1.0 / std::sqrt(v + static_cast<double>(eps));
+    mean[r] = static_cast<T>(m);
+    rstd[r] = static_cast<T>(rs);
+    for (int64_t j = 0; j < D; ++j) {
+      double h = (xr[j] - m) * rs;
+      if (gamma) h *= gamma[j];
+      if (beta) h += beta[j];
+      yr[j] = static_cast<T>(h);
+    }
+  }
+}
+
+template <class T>
+void layer_norm_backward(int64_t rows, int64_t D, const T* gy, const T* x, const T* mean,
+                         const T* rstd, const T* gamma, T* gx, T* ggamma, T* gbeta) {
+  const double invD = D > 0 ? 1.0 / static_cast<double>(D) : 0.0;
+#pragma omp parallel for if (rows * D > kParallelGrain)
+  for (int64_t r = 0; r < rows; ++r) {
+    const T* xr = x + r * D;
+    const T* gr = gy + r * D;
+    T* out = gx + r * D;
+    const double m = mean[r], rs = rstd[r];
+    double sg = 0, sgx = 0;
+    for (int64_t j = 0; j < D; ++j) {
+      const double g = gamma ? static_cast<double>(gr[j]) * gamma[j] : static_cast<double>(gr[j]);
+      sg += g;
+      sgx += g * (xr[j] - m) * rs;
+    }
+    const double mg = sg * invD, mgx = sgx * invD;
+    for (int64_t j = 0; j < D; ++j) {
+      const double g = gamma ? static_cast<double>(gr[j]) * gamma[j] : static_cast<double>(gr[j]);
+      const double xh = (xr[j] - m) * rs;
+      out[j] = static_cast<T>(rs * (g - mg - xh * mgx));
+    }
+  }
+  if (ggamma || gbeta) {
+    auto term = [&](int64_t r, int64_t j) {
+      return static_cast<double>(gy[r * D + j]) * ((x[r * D + j] - static_cast<double>(mean[r])) * rstd[r]);
+    };
+    column_sums(rows, D, term, ggamma, gy, gbeta);
+  }
+}
+
+template <class T>
+void rms_norm_forward(int64_t rows, int64_t D, const T* x, const T* gamma, T eps, T* y, T* rstd) {
+#pragma omp parallel for if (rows * D > kParallelGrain)
+  for (int64_t r = 0; r < rows; ++r) {
+    const T* xr = x + r * D;
+    T* yr = y + r * D;
+    double ss = 0;
+    for (int64_t j = 0; j < D; ++j) ss += static_cast<double>(xr[j]) * xr[j];
+    const double ms = D > 0 ? ss / static_cast<double>(D) : 0.0;
+    const double rs = 1.0 / std::sqrt(ms + static_cast<double>(eps));
+    rstd[r] = static_cast<T>(rs);
+    for (int64_t j = 0; j < D; ++j) {
+      double h = xr[j] * rs;
+      if (gamma) h *= gamma[j];
+      yr[j] = static_cast<T>(h);
+    }
+  }
+}
+
+template <class T>
+void rms_norm_backward(int64_t rows, int64_t D, const T* gy, const T* x, const T* rstd,
+                       const T* gamma, T* gx, T* ggamma) {
+  const double invD = D > 0 ? 1.0 / static_cast<double>(D) : 0.0;
+#pragma omp parallel for if (rows * D > kParallelGrain)
+  for (int64_t r = 0; r < rows; ++r) {
+    const T* xr = x + r * D;
+    const T* gr = gy + r * D;
+    T* out = gx + r * D;
+    const double rs = rstd[r];
+    double sgx = 0;
+    for (int64_t j = 0; j < D; ++j) {
+      const double g = gamma ? static_cast<double>(gr[j]) * gamma[j] : static_cast<double>(gr[j]);
+      sgx += g * xr[j] * rs;
+    }
+    const double mgx = sgx * invD;
+    for (int64_t j = 0; j < D; ++j) {
+      const double g = gamma ? static_cast<double>(gr[j]) * gamma[j] : static_cast<double>(gr[j]);
+      out[j] = static_cast<T>(rs * (g - xr[j] * rs * mgx));
+    }
+  }
+  if (ggamma) {
+    auto term = [&](int64_t r, int64_t j) {
+      return static_cast<double>(gy[r * D + j]) * (static_cast<double>(x[r * D + j]) * rstd[r]);
+    };
+    column_sums(rows, D, term, ggamma, gy, static_cast<T*>(nullptr));
+  }
+}
+
+#define GS_NORM(T)                                                                                  \
+  template void layer_norm_forward<T>(int64_t, int64_t, const T*, const T*, const T*, T, T*, T*, T*); \
+  template void layer_norm_backward<T>(int64_t, int64_t, const T*, const T*, const T*, const T*,    \
+                                       const T*, T*, T*, T*);                                       \
+  template void rms_norm_forward<T>(int64_t, int64_t, const T*, const T*, T, T*, T*);               \
+  template void rms_norm_backward<T>(int64_t, int64_t, const T*, const T*, const T*, const T*, T*, T*);
+GS_NORM(float)
+GS_NORM(double)
+#undef GS_NORM
+
+}  // namespace gs::cpu

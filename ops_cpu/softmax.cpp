@@ -1,0 +1,92 @@
+#include "ops_cpu/softmax.h"
+
+#include <cmath>
+#include <limits>
+
+#include "ops_cpu/threads.h"
+
+namespace gs::cpu {
+namespace {
+
+// Row maximum with a -inf start. NaN is not special-cased: exp(NaN - m) is NaN anyway, so a
+// NaN anywhere in the row poisons the row's sum and therefore every output.
+template <class T>
+T row_max(int64_t cols, const T* x) {
+  T m = -std::numeric_limits<T>::infinity();
+  for (int64_t j = 0; j < cols; ++j) m = x[j] > m ? x[j] : m;
+  return m;
+}
+
+}  // namespace
+
+template <class T>
+void softmax_rows(int64_t rows, int64_t cols, const T* x, T* y) {
+#pragma omp parallel for if (rows * cols > kParallelGrain / 4)
+  for (int64_t r = 0; r < rows; ++r) {
+    const T* xr = x + r * cols;
+    T* yr = y + r * cols;
+    const T m = row_max(cols, xr);
+    double s = 0;
+    for (int64_t j = 0; j < cols; ++j) {
+      const T e = std::exp(xr[j] - m);
+      yr[j] = e;
+      s += e;
+    }
+    const T inv = static_cast<T>(1.0 / s);
+    for (int64_t j = 0; j < cols; ++j) yr[j] *= inv;
+  }
+}
+
+template <class T>
+void log_softmax_rows(int64_t rows, int64_t cols, const T* x, T* y) {
+#pragma omp parallel for if (rows * cols > kParallelGrain / 4)
+  for (int64_t r = 0; r < rows; ++r) {
+    const T* xr = x + r * cols;
+    T* yr = y + r * cols;
+    const T m = row_max(cols, xr);
+    double s = 0;
+    for (int64_t j = 0; j < cols; ++j) s += std::exp(xr[j] - m);
+    // shift = m + log(s), subtracted as (x - m) - log(s) so large m does not cost precision
+    const T ls = static_cast<T>(std::log(s));
+    for (int64_t j = 0; j < cols; ++j) yr[j] = (xr[j] - m) - ls;
+  }
+}
+
+template <class T>
+void softmax_backward_rows(int64_t rows, int64_t cols, const T* y, const T* gy, T* gx) {
+#pragma omp parallel for if (rows * cols > kParallelGrain)
+  for (int64_t r = 0; r < rows; ++r) {
+    const T* yr = y + r * cols;
+    const T* gr = gy + r * cols;
+    T* out = gx + r * cols;
+    double dot = 0;
+    for (int64_t j = 0; j < cols; ++j) dot += static_cast<double>(gr[j]) * yr[j];
+    const T d = static_cast<T>(dot);
+    for (int64_t j = 0; j < cols; ++j) out[j] = yr[j] * (gr[j] - d);
+  }
+}
+
+template <class T>
+void log_softmax_backward_rows(int64_t rows, int64_t cols, const T* y, const T* gy, T* gx) {
+#pragma omp parallel for if (rows * cols > kParallelGrain / 4)
+  for (int64_t r = 0; r < rows; ++r) {
+    const T* yr = y + r * cols;
+    const T* gr = gy + r * cols;
+    T* out = gx + r * cols;
+    double s = 0;
+    for (int64_t j = 0; j < cols; ++j) s += gr[j];
+    const T sg = static_cast<T>(s);
+    for (int64_t j = 0; j < cols; ++j) out[j] = gr[j] - std::exp(yr[j]) * sg;
+  }
+}
+
+#define GS_SOFTMAX(T)                                                                   \
+  template void softmax_rows<T>(int64_t, int64_t, const T*, T*);                        \
+  template void log_softmax_rows<T>(int64_t, int64_t, const T*, T*);                    \
+  template void softmax_backward_rows<T>(int64_t, int64_t, const T*, const T*, T*);     \
+  template void log_softmax_backward_rows<T>(int64_t, int64_t, const T*, const T*, T*);
+GS_SOFTMAX(float)
+GS_SOFTMAX(double)
+#undef GS_SOFTMAX
+
+}  // namespace gs::cpu

@@ -1,0 +1,15 @@
+// Stub backend: linked when gradscope is built without CUDA.
+#include "ops_cuda/memory.h"
+#include "ops_cuda/stub_message.h"
+
+namespace gs::cuda {
+
+bool available() { return false; }
+int device_count() { return 0; }
+void* device_alloc(size_t) { detail::no_cuda("to(cuda)"); }
+void device_free(void*, size_t) noexcept {}
+void copy_to_device(void*, const void*, size_t) { detail::no_cuda("to(cuda)"); }
+void copy_to_host(void*, const void*, size_t) { detail::no_cuda("to(cpu)"); }
+void copy_on_device(void*, const void*, size_t) { detail::no_cuda("copy"); }
+
+}  // namespace gs::cuda

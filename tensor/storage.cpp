@@ -1,0 +1,28 @@
+#include "tensor/storage.h"
+
+#include <cstdlib>
+#include <new>
+
+#include "ops_cuda/memory.h"
+#include "tensor/error.h"
+
+namespace gs {
+
+std::shared_ptr<Storage> Storage::allocate(size_t nbytes, Device device) {
+  void* p = nullptr;
+  if (device == Device::CPU) {
+    const size_t rounded = ((nbytes + 63) / 64) * 64;
+    p = std::aligned_alloc(64, rounded > 0 ? rounded : 64);
+    if (!p) fail("allocate", "out of memory allocating ", nbytes, " bytes on cpu");
+  } else {
+    p = cuda::device_alloc(nbytes);
+  }
+  return std::shared_ptr<Storage>(new Storage(p, nbytes, device));
+}
+
+Storage::~Storage() {
+  if (device_ == Device::CPU) std::free(data_);
+  else cuda::device_free(data_, nbytes_);
+}
+
+}  // namespace gs

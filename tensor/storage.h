@@ -1,0 +1,30 @@
+#pragma once
+// Storage: one refcounted buffer on one device. Tensors share it through std::shared_ptr;
+// views (reshape, transpose, narrow, expand, ...) are new TensorImpls over the same Storage.
+#include <cstddef>
+#include <memory>
+
+#include "tensor/dtype.h"
+
+namespace gs {
+
+class Storage {
+ public:
+  // Allocates nbytes on device (CPU: 64-byte aligned, so kernels may vectorise freely).
+  static std::shared_ptr<Storage> allocate(size_t nbytes, Device device);
+  ~Storage();
+  Storage(const Storage&) = delete;
+  Storage& operator=(const Storage&) = delete;
+
+  void* data() const { return data_; }
+  size_t nbytes() const { return nbytes_; }
+  Device device() const { return device_; }
+
+ private:
+  Storage(void* data, size_t nbytes, Device device) : data_(data), nbytes_(nbytes), device_(device) {}
+  void* data_;
+  size_t nbytes_;
+  Device device_;
+};
+
+}  // namespace gs
