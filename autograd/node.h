@@ -23,6 +23,12 @@ struct Edge {
 };
 
 struct Node {
+  Node();
+  ~Node();  // iterative: dropping the last handle of a 100k-node chain must not recurse 100k deep
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+  static int64_t live_count();  // nodes alive in this process (leak tests)
+
   std::string op;    // "matmul"
   std::string name;  // "head.logits" (defaults to the name scope + op)
   uint64_t seq = 0;  // creation order; backward runs in decreasing seq among ready nodes

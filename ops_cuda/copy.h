@@ -1,15 +1,21 @@
 #pragma once
 // CUDA mirror of ops_cpu/copy.h. Element size instead of a template: copies do not care about type.
+// Pointers are device pointers; shape and strides are host arrays.
 #include <cstdint>
 
 namespace gs::cuda {
 
 // dst (contiguous) <- src read through src_strides (elements) over shape[ndim]; ndim <= 16.
+// elem_size: 1, 2, 4 or 8 bytes.
 void strided_copy(int ndim, const int64_t* shape, const void* src, const int64_t* src_strides,
                   int elem_size, void* dst);
 
 // dst (through dst_strides) <- src (contiguous) over shape[ndim].
 void strided_scatter(int ndim, const int64_t* shape, const void* src, void* dst, const int64_t* dst_strides,
                      int elem_size);
+
+// dst[0..n) = value. T: float, double, int64_t.
+template <class T>
+void fill(int64_t n, T value, T* dst);
 
 }  // namespace gs::cuda

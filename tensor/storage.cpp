@@ -1,5 +1,6 @@
 #include "tensor/storage.h"
 
+#include <atomic>
 #include <cstdlib>
 #include <new>
 
@@ -7,6 +8,11 @@
 #include "tensor/error.h"
 
 namespace gs {
+namespace {
+std::atomic<int64_t> g_live[2];
+}
+
+int64_t Storage::live_bytes(Device device) { return g_live[static_cast<int>(device)].load(); }
 
 std::shared_ptr<Storage> Storage::allocate(size_t nbytes, Device device) {
   void* p = nullptr;
@@ -17,10 +23,12 @@ std::shared_ptr<Storage> Storage::allocate(size_t nbytes, Device device) {
   } else {
     p = cuda::device_alloc(nbytes);
   }
+  g_live[static_cast<int>(device)] += static_cast<int64_t>(nbytes);
   return std::shared_ptr<Storage>(new Storage(p, nbytes, device));
 }
 
 Storage::~Storage() {
+  g_live[static_cast<int>(device_)] -= static_cast<int64_t>(nbytes_);
   if (device_ == Device::CPU) std::free(data_);
   else cuda::device_free(data_, nbytes_);
 }

@@ -20,6 +20,9 @@ class Storage {
   size_t nbytes() const { return nbytes_; }
   Device device() const { return device_; }
 
+  // Bytes held by all live Storage objects on a device (leak tests, memory reports).
+  static int64_t live_bytes(Device device = Device::CPU);
+
  private:
   Storage(void* data, size_t nbytes, Device device) : data_(data), nbytes_(nbytes), device_(device) {}
   void* data_;

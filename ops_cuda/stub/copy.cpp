@@ -7,4 +7,11 @@ void strided_copy(int, const int64_t*, const void*, const int64_t*, int, void*) 
 
 void strided_scatter(int, const int64_t*, const void*, void*, const int64_t*, int) { detail::no_cuda("copy_"); }
 
+template <class T>
+void fill(int64_t, T, T*) { detail::no_cuda("fill"); }
+
+template void fill<float>(int64_t, float, float*);
+template void fill<double>(int64_t, double, double*);
+template void fill<int64_t>(int64_t, int64_t, int64_t*);
+
 }  // namespace gs::cuda

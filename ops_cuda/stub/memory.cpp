@@ -11,5 +11,10 @@ void device_free(void*, size_t) noexcept {}
 void copy_to_device(void*, const void*, size_t) { detail::no_cuda("to(cuda)"); }
 void copy_to_host(void*, const void*, size_t) { detail::no_cuda("to(cpu)"); }
 void copy_on_device(void*, const void*, size_t) { detail::no_cuda("copy"); }
+MemoryStats memory_stats() { return {}; }  // no device, nothing allocated
+void reset_peak_memory() {}
+void empty_cache() {}
+void synchronize() { detail::no_cuda("synchronize"); }
+std::string device_name() { detail::no_cuda("device_name"); }
 
 }  // namespace gs::cuda

@@ -1,0 +1,63 @@
+// Reductions: forward and vjp side by side. A vjp broadcasts the reduced gradient back over
+// the reduced dims (max: only onto the argmax).
+#include "autograd/ops/reduce.h"
+
+#include "autograd/function.h"
+#include "tensor/convert.h"
+#include "tensor/creation.h"
+#include "tensor/elementwise.h"
+#include "tensor/reduce.h"
+#include "tensor/views.h"
+
+namespace gs {
+namespace {
+
+// g has the reduced shape (keepdim or not); returns the keepdim shape of x with 1 on reduced dims.
+Shape keepdim_shape(const Shape& in, const std::vector<int64_t>& dims) {
+  Shape s = in;
+  if (dims.empty()) {
+    for (auto& d : s) d = 1;
+  } else {
+    for (int64_t d : dims) s[wrap_dim("sum", d, static_cast<int64_t>(in.size()))] = 1;
+  }
+  return s;
+}
+
+// Gradient of a sum: g spread over the reduced dims, as a dense tensor of the input's shape.
+Tensor spread(const Tensor& g, const Shape& in, const std::vector<int64_t>& dims) {
+  return op::contiguous(op::expand(op::reshape(g, keepdim_shape(in, dims)), in));
+}
+
+}  // namespace
+
+Tensor sum(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
+  return record("sum", op::sum(x, dims, keepdim), {x},
+                [s = x.shape(), dims](const Tensor& g) { return grads(spread(g, s, dims)); });
+}
+
+Tensor mean(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
+  Tensor y = op::mean(x, dims, keepdim);  // validates dims and rejects empty reductions
+  const Shape ks = keepdim_shape(x.shape(), dims);
+  double count = 1;  // elements per mean
+  for (size_t d = 0; d < ks.size(); ++d)
+    if (ks[d] == 1) count *= static_cast<double>(x.shape()[d]);
+  return record("mean", y, {x},
+                [s = x.shape(), dims, count](const Tensor& g) { return grads(spread(op::div(g, count), s, dims)); });
+}
+
+Tensor max(const Tensor& x, int64_t dim, bool keepdim) {
+  op::MaxResult r = op::max_with_indices(x, dim, true);  // keepdim indices for the vjp
+  const int64_t d = wrap_dim("max", dim, x.dim());
+  Tensor values = keepdim ? r.values : op::squeeze(r.values, d);
+  return record("max", values, {x}, [s = x.shape(), d, idx = r.indices](const Tensor& g) {
+    // one-hot along d at the argmax: positions [1, .., n_d, .., 1] == idx [.., 1, ..]
+    Shape pos_shape(s.size(), 1);
+    pos_shape[d] = s[d];
+    Tensor pos = op::to(op::reshape(arange(s[d]), pos_shape), idx.device());
+    Tensor hit = op::eq(pos, idx);
+    Tensor gk = op::reshape(g, idx.shape());
+    return grads(op::where(hit, gk, scalar(0, g.dtype(), g.device())));
+  });
+}
+
+}  // namespace gs

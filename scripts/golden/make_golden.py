@@ -1,0 +1,222 @@
+#!/usr/bin/python3
+"""Writes the golden files under tests/golden/ (oracle 2 of docs/DESIGN: PyTorch as reference).
+
+Run by hand, not in CI, with Debian's python3-torch (1.13):
+    /usr/bin/python3 scripts/golden/make_golden.py            # writes tests/golden/*.bin
+    /usr/bin/python3 scripts/golden/make_golden.py --out DIR  # somewhere else
+Seeds are fixed, so a rerun with the same torch gives the same values (up to the last bits
+where torch's CPU kernels change between versions; the C++ tolerances are far above that).
+
+Cases (each written twice: <case>_f64.bin computed in float64, <case>_f32.bin computed in
+float32 from the float64 inputs rounded to float32; int64 tensors are the same in both):
+  mlp_ce          x[6,5] -> linear(W1[8,5], b1[8]) -> gelu(tanh) -> linear(W2[7,8], b2[7])
+                  -> cross_entropy(targets[6] int64, one row -100 = ignored, mean)
+                  tensors: x W1 b1 W2 b2 targets logits loss grad.x grad.W1 grad.b1 grad.W2 grad.b2
+  attention_like  x[2,4,6] -> layer_norm(gamma[6], beta[6], eps 1e-5) -> q,k,v = ln @ W^T
+                  -> q k^T / sqrt(6) -> masked_fill(-inf where j > i) -> softmax(-1) -> @ v = out
+                  -> loss = sum(out * R)
+                  tensors: x gamma beta Wq Wk Wv R out loss grad.x grad.gamma grad.beta grad.Wq
+                           grad.Wk grad.Wv
+  ops             single ops, each op `name` with inputs name.<in>, output name.y, upstream
+                  gradient name.R (loss = sum(y * R)) and input gradients name.grad.<in>:
+                  log_softmax (dim -1), rms_norm (x * rsqrt(mean(x^2, -1) + 1e-6) * g, a composite
+                  in torch since 1.13 has no rms_norm), embedding (repeated indices), sum over
+                  {0, 2} keepdim, mean over {1}, max over dim 2 keepdim, pow (tensor ^ tensor and
+                  tensor ^ 2.5), sigmoid, silu, tanh, gelu (tanh form), softmax (dim -1).
+
+File format (little-endian, one file per case and dtype):
+    magic   8 bytes  b"GSGOLD1\\0"
+    count   uint32   number of tensors
+    then per tensor:
+      name_len uint32, name (name_len bytes of ASCII, no terminator)
+      dtype    uint32   0 = float32, 1 = float64, 2 = int64 (the order of gs::DType)
+      ndim     uint32
+      dims     ndim x int64
+      data     prod(dims) elements, row-major, of the dtype's size (4 or 8 bytes)
+tests/golden_loader.h reads it; tests/golden/README.md repeats this.
+"""
+import argparse
+import math
+import os
+import struct
+
+import torch
+import torch.nn.functional as F
+
+MAGIC = b"GSGOLD1\0"
+DTYPE_CODE = {torch.float32: 0, torch.float64: 1, torch.int64: 2}
+
+
+def write_golden(path, tensors):
+    """tensors: list of (name, torch.Tensor)."""
+    with open(path, "wb") as f:
+        f.write(MAGIC)
+        f.write(struct.pack("<I", len(tensors)))
+        for name, t in tensors:
+            t = t.detach().contiguous().cpu()
+            nb = name.encode("ascii")
+            f.write(struct.pack("<I", len(nb)))
+            f.write(nb)
+            f.write(struct.pack("<II", DTYPE_CODE[t.dtype], t.dim()))
+            for d in t.shape:
+                f.write(struct.pack("<q", d))
+            f.write(t.numpy().astype(t.numpy().dtype.newbyteorder("<"), copy=False).tobytes(order="C"))
+
+
+def gen(seed):
+    g = torch.Generator()
+    g.manual_seed(seed)
+    return g
+
+
+def randn(shape, seed, scale=1.0):
+    return torch.randn(*shape, generator=gen(seed), dtype=torch.float64) * scale
+
+
+def uniform(shape, seed, lo, hi):
+    return torch.rand(*shape, generator=gen(seed), dtype=torch.float64) * (hi - lo) + lo
+
+
+def leaves(inputs, dtype):
+    """float64 master inputs -> leaves of `dtype` requiring grad (int64 left alone)."""
+    out = {}
+    for k, v in inputs.items():
+        if v.dtype == torch.int64:
+            out[k] = v.clone()
+        else:
+            out[k] = v.to(dtype).clone().requires_grad_(True)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# (a) MLP with softmax cross-entropy
+def mlp_ce_inputs():
+    N, D, H, V = 6, 5, 8, 7
+    return {
+        "x": randn((N, D), 101),
+        "W1": randn((H, D), 102, 1 / math.sqrt(D)),
+        "b1": randn((H,), 103, 0.1),
+        "W2": randn((V, H), 104, 1 / math.sqrt(H)),
+        "b2": randn((V,), 105, 0.1),
+        "targets": torch.tensor([3, 0, -100, 6, 2, 3], dtype=torch.int64),
+    }
+
+
+def mlp_ce(dtype):
+    t = leaves(mlp_ce_inputs(), dtype)
+    h = F.gelu(F.linear(t["x"], t["W1"], t["b1"]), approximate="tanh")
+    logits = F.linear(h, t["W2"], t["b2"])
+    loss = F.cross_entropy(logits, t["targets"], ignore_index=-100, reduction="mean")
+    loss.backward()
+    names = ["x", "W1", "b1", "W2", "b2"]
+    return ([(k, t[k]) for k in names + ["targets"]] + [("logits", logits), ("loss", loss)] +
+            [("grad." + k, t[k].grad) for k in names])
+
+
+# ---------------------------------------------------------------------------------------------
+# (b) masked single-head attention with layer_norm
+def attention_inputs():
+    B, T, D = 2, 4, 6
+    return {
+        "x": randn((B, T, D), 201),
+        "gamma": 1 + randn((D,), 202, 0.2),
+        "beta": randn((D,), 203, 0.2),
+        "Wq": randn((D, D), 204, 1 / math.sqrt(D)),
+        "Wk": randn((D, D), 205, 1 / math.sqrt(D)),
+        "Wv": randn((D, D), 206, 1 / math.sqrt(D)),
+        "R": randn((B, T, D), 207),
+    }
+
+
+def attention_like(dtype):
+    t = leaves(attention_inputs(), dtype)
+    t["R"].requires_grad_(False)
+    D = t["x"].shape[-1]
+    T = t["x"].shape[-2]
+    ln = F.layer_norm(t["x"], (D,), t["gamma"], t["beta"], eps=1e-5)
+    q = ln @ t["Wq"].transpose(0, 1)
+    k = ln @ t["Wk"].transpose(0, 1)
+    v = ln @ t["Wv"].transpose(0, 1)
+    scores = q @ k.transpose(-1, -2) / math.sqrt(D)
+    i = torch.arange(T).unsqueeze(1)
+    j = torch.arange(T).unsqueeze(0)
+    scores = scores.masked_fill(j > i, float("-inf"))
+    probs = torch.softmax(scores, dim=-1)
+    out = probs @ v
+    loss = (out * t["R"]).sum()
+    loss.backward()
+    names = ["x", "gamma", "beta", "Wq", "Wk", "Wv"]
+    return ([(k, t[k]) for k in names + ["R"]] + [("out", out), ("loss", loss)] +
+            [("grad." + k, t[k].grad) for k in names])
+
+
+# ---------------------------------------------------------------------------------------------
+# (c) single ops: y = f(inputs), loss = sum(y * R)
+def single_ops(dtype):
+    records = []
+
+    def case(name, f, inputs, seed):
+        t = leaves(inputs, dtype)
+        y = f(t)
+        R = randn(tuple(y.shape), seed).to(dtype)
+        (y * R).sum().backward()
+        for k, v in t.items():
+            records.append((f"{name}.{k}", v))
+        records.append((f"{name}.y", y))
+        records.append((f"{name}.R", R))
+        for k, v in t.items():
+            if v.dtype != torch.int64:
+                records.append((f"{name}.grad.{k}", v.grad))
+
+    case("log_softmax", lambda t: F.log_softmax(t["x"], dim=-1), {"x": randn((3, 5), 301, 2.0)}, 302)
+    case("softmax", lambda t: F.softmax(t["x"], dim=-1), {"x": randn((3, 5), 303, 2.0)}, 304)
+
+    def rms(t):
+        x = t["x"]
+        return x * torch.rsqrt(x.pow(2).mean(dim=-1, keepdim=True) + 1e-6) * t["g"]
+    case("rms_norm", rms, {"x": randn((4, 6), 311), "g": 1 + randn((6,), 312, 0.2)}, 313)
+
+    case("embedding", lambda t: F.embedding(t["idx"], t["weight"]),
+         {"weight": randn((5, 3), 321), "idx": torch.tensor([[1, 4, 1], [0, 1, 4]], dtype=torch.int64)}, 322)
+
+    case("sum", lambda t: t["x"].sum(dim=(0, 2), keepdim=True), {"x": randn((2, 3, 4), 331)}, 332)
+    case("mean", lambda t: t["x"].mean(dim=1), {"x": randn((2, 3, 4), 333)}, 334)
+    case("max", lambda t: t["x"].max(dim=2, keepdim=True).values, {"x": randn((2, 3, 4), 335)}, 336)
+
+    case("pow", lambda t: torch.pow(t["a"], t["b"]),
+         {"a": uniform((3, 4), 341, 0.5, 2.0), "b": randn((4,), 342)}, 343)
+    case("pow_scalar", lambda t: torch.pow(t["x"], 2.5), {"x": uniform((3, 4), 344, 0.5, 2.0)}, 345)
+
+    case("sigmoid", lambda t: torch.sigmoid(t["x"]), {"x": randn((3, 4), 351, 2.0)}, 352)
+    case("silu", lambda t: F.silu(t["x"]), {"x": randn((3, 4), 353, 2.0)}, 354)
+    case("tanh", lambda t: torch.tanh(t["x"]), {"x": randn((3, 4), 355, 2.0)}, 356)
+    case("gelu", lambda t: F.gelu(t["x"], approximate="tanh"), {"x": randn((3, 4), 357, 2.0)}, 358)
+    return records
+
+
+CASES = {"mlp_ce": mlp_ce, "attention_like": attention_like, "ops": single_ops}
+
+
+def main():
+    here = os.path.dirname(os.path.abspath(__file__))
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--out", default=os.path.join(here, "..", "..", "tests", "golden"))
+    args = ap.parse_args()
+    os.makedirs(args.out, exist_ok=True)
+    total = 0
+    for name, fn in CASES.items():
+        for suffix, dtype in (("f64", torch.float64), ("f32", torch.float32)):
+            path = os.path.join(args.out, f"{name}_{suffix}.bin")
+            records = fn(dtype)
+            for k, v in records:
+                expected = torch.int64 if k.endswith("idx") or k.endswith("targets") else dtype
+                assert v is not None and v.dtype == expected, f"{path}: {k} has dtype {None if v is None else v.dtype}"
+            write_golden(path, records)
+            size = os.path.getsize(path)
+            total += size
+            print(f"{os.path.relpath(path)}: {len(records)} tensors, {size} bytes")
+    print(f"total {total} bytes (torch {torch.__version__})")
+
+
+if __name__ == "__main__":
+    main()
