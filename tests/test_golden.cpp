@@ -119,3 +119,74 @@ TEST_CASE("golden: elementwise ops against torch", "[golden][elementwise]") {
     check_single_op(gf, "gelu", {"x"}, [](auto& x) { return gelu(x[0]); });
   }
 }
+
+TEST_CASE("golden: softmax, norms, embedding and reductions against torch", "[golden][softmax][norm][embedding][reduce]") {
+  for (const char* sfx : kSuffixes) {
+    const GoldenFile gf(golden_path(std::string("ops_") + sfx + ".bin"));
+    check_single_op(gf, "log_softmax", {"x"}, [](auto& x) { return log_softmax(x[0]); });
+    check_single_op(gf, "softmax", {"x"}, [](auto& x) { return softmax(x[0]); });
+    // torch side: x * rsqrt(mean(x^2, -1) + 1e-6) * g, written as a composite (1.13 has no rms_norm)
+    check_single_op(gf, "rms_norm", {"x", "g"}, [](auto& x) { return rms_norm(x[0], x[1], 1e-6); });
+    // idx [[1, 4, 1], [0, 1, 4]]: rows 1 and 4 of the weight gradient sum three and two rows of R
+    check_single_op(gf, "embedding", {"weight", "idx"}, [](auto& x) { return embedding(x[0], x[1]); });
+    check_single_op(gf, "sum", {"x"}, [](auto& x) { return sum(x[0], {0, 2}, true); });
+    check_single_op(gf, "mean", {"x"}, [](auto& x) { return mean(x[0], {1}); });
+    check_single_op(gf, "max", {"x"}, [](auto& x) { return max(x[0], 2, true); });
+  }
+}
+
+TEST_CASE("golden: 2-layer MLP with gelu and cross-entropy (one ignored row)", "[golden][mlp]") {
+  for (const char* sfx : kSuffixes) {
+    const GoldenFile gf(golden_path(std::string("mlp_ce_") + sfx + ".bin"));
+    const Tensor x = leaf(gf, "x"), W1 = leaf(gf, "W1"), b1 = leaf(gf, "b1"), W2 = leaf(gf, "W2"), b2 = leaf(gf, "b2");
+    const Tensor targets = gf.get("targets");
+    REQUIRE(targets.to_vector<int64_t>()[2] == -100);  // the ignored row the case is about
+
+    // linear(x, W, b) = x W^T + b, as torch.nn.functional.linear
+    const Tensor h = gelu(add(matmul(x, transpose(W1, 0, 1)), b1));
+    const Tensor logits = add(matmul(h, transpose(W2, 0, 1)), b2);
+    const Tensor loss = cross_entropy(logits, targets);
+    require_close(logits, gf, "logits");
+    require_close(loss, gf, "loss");
+
+    backward(loss);
+    require_close(grad_of(x), gf, "grad.x");
+    require_close(grad_of(W1), gf, "grad.W1");
+    require_close(grad_of(b1), gf, "grad.b1");
+    require_close(grad_of(W2), gf, "grad.W2");
+    require_close(grad_of(b2), gf, "grad.b2");
+  }
+}
+
+TEST_CASE("golden: causal attention-like composite with layer_norm", "[golden][attention]") {
+  for (const char* sfx : kSuffixes) {
+    const GoldenFile gf(golden_path(std::string("attention_like_") + sfx + ".bin"));
+    const Tensor x = leaf(gf, "x"), gamma = leaf(gf, "gamma"), beta = leaf(gf, "beta");
+    const Tensor Wq = leaf(gf, "Wq"), Wk = leaf(gf, "Wk"), Wv = leaf(gf, "Wv");
+    const Tensor R = gf.get("R");
+    REQUIRE(x.shape() == Shape{2, 4, 6});
+    const int64_t T = x.size(1), D = x.size(2);
+
+    const Tensor ln = layer_norm(x, gamma, beta, 1e-5);
+    const Tensor q = matmul(ln, transpose(Wq, 0, 1));  // [B, T, D] @ [D, D], batch broadcast
+    const Tensor k = matmul(ln, transpose(Wk, 0, 1));
+    const Tensor v = matmul(ln, transpose(Wv, 0, 1));
+    const Tensor scores = div(matmul(q, transpose(k, 1, 2)), std::sqrt(static_cast<double>(D)));
+    std::vector<int64_t> causal(static_cast<size_t>(T * T));
+    for (int64_t i = 0; i < T; ++i)
+      for (int64_t j = 0; j < T; ++j) causal[static_cast<size_t>(i * T + j)] = j > i ? 1 : 0;
+    const Tensor masked = masked_fill(scores, from_vector(causal, {T, T}), -INFINITY);  // [T, T] broadcasts over B
+    const Tensor out = matmul(softmax(masked), v);
+    const Tensor loss = sum(mul(out, R));
+    require_close(out, gf, "out");
+    require_close(loss, gf, "loss");
+
+    backward(loss);
+    require_close(grad_of(x), gf, "grad.x");
+    require_close(grad_of(gamma), gf, "grad.gamma");
+    require_close(grad_of(beta), gf, "grad.beta");
+    require_close(grad_of(Wq), gf, "grad.Wq");
+    require_close(grad_of(Wk), gf, "grad.Wk");
+    require_close(grad_of(Wv), gf, "grad.Wv");
+  }
+}

@@ -1,0 +1,18 @@
+#pragma once
+// The gradscope CLI: one binary, subcommands. Each command parses its own arguments.
+#include <string>
+#include <vector>
+
+namespace gs::cli {
+
+using Args = std::vector<std::string>;
+
+struct Command {
+  const char* name;
+  const char* summary;
+  int (*run)(const Args& args);
+};
+
+int run_mlp_demo(const Args& args);
+
+}  // namespace gs::cli

@@ -1,0 +1,40 @@
+// gradscope <command> [options]; `gradscope help` lists the commands.
+#include <cstdio>
+#include <cstring>
+#include <exception>
+
+#include "demos/cli/commands.h"
+
+namespace {
+
+const gs::cli::Command kCommands[] = {
+    {"mlp-demo", "train a 2-layer MLP language model on a synthetic sequence task; print the loss and "
+                 "the gradient norm at every node",
+     gs::cli::run_mlp_demo},
+};
+
+int usage(FILE* out) {
+  std::fprintf(out, "usage: gradscope <command> [options]\n\ncommands:\n");
+  for (const auto& c : kCommands) std::fprintf(out, "  %-12s %s\n", c.name, c.summary);
+  std::fprintf(out, "\n`gradscope <command> --help` describes a command's options.\n");
+  return out == stdout ? 0 : 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) return usage(stderr);
+  const char* name = argv[1];
+  if (!std::strcmp(name, "help") || !std::strcmp(name, "--help") || !std::strcmp(name, "-h")) return usage(stdout);
+  for (const auto& c : kCommands) {
+    if (std::strcmp(c.name, name) != 0) continue;
+    try {
+      return c.run(gs::cli::Args(argv + 2, argv + argc));
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "gradscope %s: %s\n", name, e.what());
+      return 1;
+    }
+  }
+  std::fprintf(stderr, "gradscope: unknown command '%s'\n\n", name);
+  return usage(stderr);
+}

@@ -1,0 +1,94 @@
+#include "demos/cli/options.h"
+
+#include <cstdio>
+#include <stdexcept>
+
+namespace gs::cli {
+
+Options& Options::add(const std::string& name, const std::string& def, const std::string& help) {
+  opts_[name] = {def, help, false};
+  order_.push_back(name);
+  return *this;
+}
+
+Options& Options::flag(const std::string& name, const std::string& help) {
+  opts_[name] = {"0", help, true};
+  order_.push_back(name);
+  return *this;
+}
+
+bool Options::parse(const std::vector<std::string>& args) {
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--help" || a == "-h") {
+      std::fputs(help().c_str(), stdout);
+      return false;
+    }
+    if (a.rfind("--", 0) != 0) throw std::runtime_error("unexpected argument '" + a + "'\n" + help());
+    const std::string body = a.substr(2);
+    const auto eq = body.find('=');
+    const std::string key = body.substr(0, eq);  // --key=value or --key value
+    std::string value = eq == std::string::npos ? std::string() : body.substr(eq + 1);
+    auto it = opts_.find(key);
+    if (it == opts_.end()) throw std::runtime_error("unknown option --" + key + "\n" + help());
+    if (it->second.is_flag) {
+      it->second.value = "1";
+      continue;
+    }
+    if (eq == std::string::npos) {
+      if (i + 1 >= args.size()) throw std::runtime_error("option --" + key + " needs a value");
+      value = args[++i];
+    }
+    it->second.value = value;
+  }
+  return true;
+}
+
+const Options::Opt& Options::get(const std::string& name) const {
+  auto it = opts_.find(name);
+  if (it == opts_.end()) throw std::logic_error("option --" + name + " was not declared");
+  return it->second;
+}
+
+std::string Options::str(const std::string& name) const { return get(name).value; }
+
+int64_t Options::integer(const std::string& name) const {
+  const std::string& v = get(name).value;
+  size_t used = 0;
+  int64_t r = 0;
+  try {
+    r = std::stoll(v, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used == 0 || used != v.size()) throw std::runtime_error("option --" + name + ": '" + v + "' is not an integer");
+  return r;
+}
+
+double Options::number(const std::string& name) const {
+  const std::string& v = get(name).value;
+  size_t used = 0;
+  double r = 0;
+  try {
+    r = std::stod(v, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used == 0 || used != v.size()) throw std::runtime_error("option --" + name + ": '" + v + "' is not a number");
+  return r;
+}
+
+bool Options::on(const std::string& name) const { return get(name).value == "1"; }
+
+std::string Options::help() const {
+  std::string h = "usage: gradscope " + command_ + " [options]\n" + summary_ + "\n\noptions:\n";
+  for (const auto& n : order_) {
+    const Opt& o = opts_.at(n);
+    std::string left = "  --" + n + (o.is_flag ? "" : " V");
+    if (left.size() < 22) left.resize(22, ' ');
+    h += left + " " + o.help + (o.is_flag ? "" : " (default " + o.value + ")") + "\n";
+  }
+  return h;
+}
+
+}  // namespace gs::cli

@@ -1,0 +1,37 @@
+#pragma once
+// A small --key value parser for the CLI commands: declared options with defaults and help,
+// unknown options and bad numbers rejected with a message naming the option.
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace gs::cli {
+
+class Options {
+ public:
+  Options(std::string command, std::string summary) : command_(std::move(command)), summary_(std::move(summary)) {}
+  // Declares --name with a default value (as text) and a help line.
+  Options& add(const std::string& name, const std::string& def, const std::string& help);
+  Options& flag(const std::string& name, const std::string& help);
+  // Parses args; returns false when --help was given (help printed to stdout). Throws on errors.
+  bool parse(const std::vector<std::string>& args);
+
+  std::string str(const std::string& name) const;
+  int64_t integer(const std::string& name) const;
+  double number(const std::string& name) const;
+  bool on(const std::string& name) const;
+  std::string help() const;
+
+ private:
+  struct Opt {
+    std::string value, help;
+    bool is_flag = false;
+  };
+  const Opt& get(const std::string& name) const;
+  std::string command_, summary_;
+  std::map<std::string, Opt> opts_;
+  std::vector<std::string> order_;
+};
+
+}  // namespace gs::cli
