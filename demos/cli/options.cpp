@@ -6,13 +6,13 @@
 namespace gs::cli {
 
 Options& Options::add(const std::string& name, const std::string& def, const std::string& help) {
-  opts_[name] = {def, help, false};
+  opts_[name] = {def, help, false, false};
   order_.push_back(name);
   return *this;
 }
 
 Options& Options::flag(const std::string& name, const std::string& help) {
-  opts_[name] = {"0", help, true};
+  opts_[name] = {"", help, true, false};
   order_.push_back(name);
   return *this;
 }
@@ -32,7 +32,7 @@ bool Options::parse(const std::vector<std::string>& args) {
     auto it = opts_.find(key);
     if (it == opts_.end()) throw std::runtime_error("unknown option --" + key + "\n" + help());
     if (it->second.is_flag) {
-      it->second.value = "1";
+      it->second.flag_set = true;
       continue;
     }
     if (eq == std::string::npos) {
@@ -78,7 +78,7 @@ double Options::number(const std::string& name) const {
   return r;
 }
 
-bool Options::on(const std::string& name) const { return get(name).value == "1"; }
+bool Options::on(const std::string& name) const { return get(name).flag_set; }
 
 std::string Options::help() const {
   std::string h = "usage: gradscope " + command_ + " [options]\n" + summary_ + "\n\noptions:\n";

@@ -27,6 +27,7 @@ class Options {
   struct Opt {
     std::string value, help;
     bool is_flag = false;
+    bool flag_set = false;
   };
   const Opt& get(const std::string& name) const;
   std::string command_, summary_;
