@@ -8,12 +8,12 @@ namespace gs::cuda {
 
 // C[M, N] = alpha * op(A)[M, K] * op(B)[K, N] + beta * C[M, N]
 // op(A) = A (A stored [M, K], lda >= K) or A^T (A stored [K, M], lda >= M); same for B.
-// T: float (cblas_sgemm) or double (cblas_dgemm).
+// T: float (cublasSgemm) or double (cublasDgemm).
 template <class T>
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A,
           int64_t lda, const T* B, int64_t ldb, T beta, T* C, int64_t ldc);
 
-// Same contract, triple loop with a double accumulator. Reference for tests only.
+// Same contract, one thread per C entry with a double accumulator. Reference for tests only.
 template <class T>
 void gemm_naive(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A,
                 int64_t lda, const T* B, int64_t ldb, T beta, T* C, int64_t ldc);
@@ -24,5 +24,10 @@ template <class T>
 void gemm_batched(int64_t batch, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha,
                   const T* A, int64_t lda, int64_t stride_a, const T* B, int64_t ldb, int64_t stride_b,
                   T beta, T* C, int64_t ldc, int64_t stride_c);
+
+// float32 products may use TF32 tensor cores (10-bit mantissa inputs) when allowed. Off by
+// default: results then match the CPU to float32 rounding. Process-wide; returns the old value.
+bool allow_tf32(bool allow);
+bool tf32_allowed();
 
 }  // namespace gs::cuda
