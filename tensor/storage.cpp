@@ -10,9 +10,15 @@
 namespace gs {
 namespace {
 std::atomic<int64_t> g_live[2];
+std::atomic<int64_t> g_peak[2];
 }
 
 int64_t Storage::live_bytes(Device device) { return g_live[static_cast<int>(device)].load(); }
+int64_t Storage::peak_bytes(Device device) { return g_peak[static_cast<int>(device)].load(); }
+void Storage::reset_peak(Device device) {
+  const int d = static_cast<int>(device);
+  g_peak[d].store(g_live[d].load());
+}
 
 std::shared_ptr<Storage> Storage::allocate(size_t nbytes, Device device) {
   void* p = nullptr;
@@ -23,7 +29,11 @@ std::shared_ptr<Storage> Storage::allocate(size_t nbytes, Device device) {
   } else {
     p = cuda::device_alloc(nbytes);
   }
-  g_live[static_cast<int>(device)] += static_cast<int64_t>(nbytes);
+  const int d = static_cast<int>(device);
+  const int64_t now = g_live[d] += static_cast<int64_t>(nbytes);
+  int64_t peak = g_peak[d].load();
+  while (now > peak && !g_peak[d].compare_exchange_weak(peak, now)) {
+  }
   return std::shared_ptr<Storage>(new Storage(p, nbytes, device));
 }
 

@@ -22,6 +22,10 @@ class Storage {
 
   // Bytes held by all live Storage objects on a device (leak tests, memory reports).
   static int64_t live_bytes(Device device = Device::CPU);
+  // High-water mark of live_bytes(device) since start or the last reset_peak(device), which sets
+  // it to the current live_bytes (bench/bench_cross_entropy.cpp measures peak memory with it).
+  static int64_t peak_bytes(Device device = Device::CPU);
+  static void reset_peak(Device device = Device::CPU);
 
  private:
   Storage(void* data, size_t nbytes, Device device) : data_(data), nbytes_(nbytes), device_(device) {}

@@ -73,8 +73,8 @@ TEST_CASE("gradcheck: layer_norm on 3-d and non-contiguous inputs", "[gradcheck]
   const Tensor x = rnd({2, 3, 4}, 34, 1.0, 2.0), g = rnd({4}, 35), b = rnd({4}, 36);
   require_gradcheck([](auto& v) { return layer_norm(v[0], v[1], v[2]); }, {x, g, b});
   // transposed input: the op makes it contiguous, the gradient maps back through the view
-  const Tensor xt = rnd({4, 3}, 37), g3 = rnd({3}, 38);
-  require_gradcheck([](auto& v) { return layer_norm(transpose(v[0], 0, 1), v[1], Tensor()); }, {xt, g3});
+  const Tensor xt = rnd({4, 3}, 37), g4 = rnd({4}, 38);  // transposed: [3, 4]
+  require_gradcheck([](auto& v) { return layer_norm(transpose(v[0], 0, 1), v[1], Tensor()); }, {xt, g4});
   // composite: the norm's output feeds another op, so the incoming gradient is not R itself
   require_gradcheck([](auto& v) { return tanh(layer_norm(mul(v[0], 2.0), v[1], v[2])); }, {x, g, b});
 }

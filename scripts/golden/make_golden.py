@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Writes the golden files under tests/golden/ (oracle 2 of docs/DESIGN: PyTorch as reference).
+"""Writes the golden files under tests/golden/ (oracle 2 of the design: PyTorch as the reference).
 
 Run by hand, not in CI, with Debian's python3-torch (1.13):
     /usr/bin/python3 scripts/golden/make_golden.py            # writes tests/golden/*.bin

@@ -1,0 +1,121 @@
+// Fused softmax cross-entropy vs composites built from differentiable gs ops, float32 logits
+// [N, V] (a leaf that requires grad), int64 targets [N], mean reduction.
+//
+//   fused     gs::cross_entropy(logits, targets): forward keeps one logsumexp per row; backward
+//             writes (softmax - onehot) / N straight into the gradient (no N x V intermediates)
+//   gather    lp = gs::log_softmax(logits); loss = -sum(gs::embedding(reshape(lp, [N*V, 1]),
+//             row * V + target)) / N   (a gather: what nll_loss(log_softmax(x)) does)
+//   one-hot   lp = gs::log_softmax(logits); onehot [N, V] built with op::eq (inside the timed
+//             forward, no graph); loss = -sum(lp * onehot) / N
+//
+// Times: median over repetitions of forward (to the 0-d loss), backward (backward(loss), the
+// gradient accumulated into logits.grad) and their sum. Peak: Storage::peak_bytes() over forward
+// + backward minus live bytes before the forward (logits and targets already live, logits.grad
+// cleared), i.e. everything the loss allocated; it includes the N x V gradient of the logits
+// itself, which every variant must produce.
+// Environment: GS_BENCH_REPS (default 5), GS_BENCH_SMALL_ONLY=1.
+#include <cmath>
+#include <cstdio>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "autograd/ops.h"
+#include "bench/timing.h"
+#include "tensor/ops.h"
+
+namespace {
+
+using namespace gs;
+using gs::bench::median;
+using gs::bench::now_s;
+
+struct Result {
+  double fwd_ms, bwd_ms, tot_ms;
+  int64_t peak;
+  double loss;
+  std::vector<float> grad;
+};
+
+using LossFn = std::function<Tensor(const Tensor& logits)>;
+
+Result run(const LossFn& loss_fn, const Tensor& logits, int reps) {
+  std::vector<double> tf, tb, tt;
+  int64_t peak = 0;
+  double loss_value = 0;
+  for (int r = -1; r < reps; ++r) {  // r = -1: warm-up, not recorded
+    zero_grad(logits);
+    const int64_t base = Storage::live_bytes();
+    Storage::reset_peak();
+    const double t0 = now_s();
+    Tensor loss = loss_fn(logits);
+    const double t1 = now_s();
+    gs::backward(loss);
+    const double t2 = now_s();
+    peak = std::max(peak, Storage::peak_bytes() - base);
+    loss_value = loss.item<double>();
+    if (r >= 0) tf.push_back(t1 - t0), tb.push_back(t2 - t1), tt.push_back(t2 - t0);
+  }
+  return {median(tf) * 1e3, median(tb) * 1e3, median(tt) * 1e3, peak, loss_value,
+          grad_of(logits).to_vector<float>()};
+}
+
+double max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
+  if (a.size() != b.size()) return INFINITY;
+  double m = 0;
+  for (size_t i = 0; i < a.size(); ++i) m = std::max(m, std::fabs(static_cast<double>(a[i]) - b[i]));
+  return m;
+}
+
+double mib(int64_t bytes) { return static_cast<double>(bytes) / (1024.0 * 1024.0); }
+
+void bench_size(int64_t N, int64_t V, int reps) {
+  Generator gen(42);
+  const Tensor logits = requires_grad(randn({N, V}, gen, kFloat32, 0.0, 2.0));
+  const Tensor targets = randint({N}, V, gen);
+  // row * V + target: flat positions of the target logits (precomputed, N int64s)
+  const Tensor flat_idx = op::add(op::mul(arange(N), static_cast<double>(V)), targets);
+  const Tensor classes = op::reshape(op::to(arange(V), kFloat32), {1, V});
+  const Tensor targets_f = op::reshape(op::to(targets, kFloat32), {N, 1});
+  const double inv_n = -1.0 / static_cast<double>(N);
+
+  LossFn fused = [&](const Tensor& x) { return gs::cross_entropy(x, targets); };
+  LossFn gather = [&](const Tensor& x) {
+    Tensor lp = gs::log_softmax(x);
+    Tensor picked = gs::embedding(gs::reshape(lp, {N * V, 1}), flat_idx);
+    return gs::mul(gs::sum(picked), inv_n);
+  };
+  LossFn onehot = [&](const Tensor& x) {
+    Tensor lp = gs::log_softmax(x);
+    Tensor oh = op::eq(classes, targets_f);  // [N, V] of 0/1, no graph
+    return gs::mul(gs::sum(gs::mul(lp, oh)), inv_n);
+  };
+
+  const Result rf = run(fused, logits, reps);
+  const Result rg = run(gather, logits, reps);
+  const Result ro = run(onehot, logits, reps);
+
+  const double nv_mib = mib(N * V * 4);
+  std::printf("\n## N = %ld, V = %ld (logits %.0f MiB float32), %d reps + 1 warm-up\n", (long)N, (long)V, nv_mib,
+              reps);
+  std::printf("%-10s %9s %9s %9s %11s %11s %9s %9s %11s %10s\n", "variant", "fwd ms", "bwd ms", "total ms",
+              "peak MiB", "peak/(NV*4)", "time/fused", "peak/fused", "loss", "grad diff");
+  for (const auto& [name, r] : {std::pair<const char*, const Result*>{"fused", &rf}, {"gather", &rg}, {"one-hot", &ro}}) {
+    std::printf("%-10s %9.1f %9.1f %9.1f %11.1f %11.2f %9.2f %9.2f %11.6f %10.1e\n", name, r->fwd_ms, r->bwd_ms,
+                r->tot_ms, mib(r->peak), mib(r->peak) / nv_mib, r->tot_ms / rf.tot_ms,
+                static_cast<double>(r->peak) / static_cast<double>(rf.peak), r->loss, max_abs_diff(r->grad, rf.grad));
+  }
+  std::fflush(stdout);
+}
+
+}  // namespace
+
+int main() {
+  gs::bench::print_env_header("bench_cross_entropy: fused vs composite softmax cross-entropy (float32, mean)");
+  const int reps = static_cast<int>(gs::bench::env_int("GS_BENCH_REPS", 5));
+  bench_size(1024, 8192, reps);
+  if (!gs::bench::env_int("GS_BENCH_SMALL_ONLY", 0)) bench_size(4096, 32768, reps);
+  std::printf("\n(grad diff = max |grad - fused grad| over the N x V logit gradient; time/fused and peak/fused are\n"
+              " ratios to the fused row; peak/(NV*4) counts in units of one N x V float32 matrix)\n");
+  return 0;
+}
