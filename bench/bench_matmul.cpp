@@ -11,14 +11,18 @@
 //   raw          cblas_sgemm into a C buffer allocated once, before timing
 //   raw+alloc    cblas_sgemm into a freshly allocated 64-byte-aligned buffer each call (what any
 //                op that returns a new tensor must pay: allocation + first-touch page faults)
+//   raw+THP      the same with the fresh buffer 2 MiB-aligned and madvise(MADV_HUGEPAGE): how much
+//                of the allocation cost transparent huge pages would remove (diagnostic only)
 //   engine       gs::op::matmul (checks, output allocation, dispatch, cpu::gemm)
 //
 // A second table times the differentiable gs::matmul forward + backward (y = A B, backward with
 // an upstream gradient G: dA = G B^T, dB = A^T G) against the same three raw sgemm calls into
 // preallocated buffers.
 //
-// Environment: GS_BENCH_REPS (default 9 squares / 5 head), GS_BENCH_SKIP_HEAD=1, GS_BENCH_SKIP_AUTOGRAD=1.
+// Environment: GS_BENCH_REPS (squares; default 9 forward, 7 autograd), GS_BENCH_HEAD_REPS (head;
+// default 5 forward, 3 autograd), GS_BENCH_SKIP_HEAD=1, GS_BENCH_SKIP_AUTOGRAD=1.
 #include <cblas.h>
+#include <sys/mman.h>
 
 #include <cmath>
 #include <cstdio>
@@ -57,8 +61,8 @@ double max_abs_diff(const float* a, const float* b, int64_t n) {
 
 void forward_table(const std::vector<Case>& cases) {
   std::printf("\n## forward: gs::op::matmul vs cblas_sgemm (float32)\n");
-  std::printf("%-28s %5s %10s %10s %10s %9s %9s %9s %8s %8s %9s\n", "case", "reps", "raw ms", "raw+al ms",
-              "engine ms", "raw GF/s", "rawal GF/s", "eng GF/s", "eng/raw", "paired", "maxdiff");
+  std::printf("%-28s %4s %9s %9s %9s %9s %8s %8s %8s %7s %7s %8s\n", "case", "reps", "raw ms", "raw+al ms",
+              "raw+THP", "engine ms", "raw GF/s", "eng GF/s", "eng/raw", "paired", "al/raw", "maxdiff");
   for (const Case& c : cases) {
     Generator gen(1234);
     Tensor A = randn({c.M, c.K}, gen);
@@ -76,41 +80,52 @@ void forward_table(const std::vector<Case>& cases) {
       keep(p[0]);
       std::free(p);
     };
+    auto raw_thp = [&] {
+      const size_t huge = size_t(2) << 20;
+      const size_t n = ((cbytes + huge - 1) / huge) * huge;
+      float* p = static_cast<float*>(std::aligned_alloc(huge, n));
+      madvise(p, n, MADV_HUGEPAGE);
+      raw_sgemm(c, pa, pb, p);
+      keep(p[0]);
+      std::free(p);
+    };
     auto engine = [&] {
       Tensor out = op::matmul(A, B, false, c.head);
       keep(out);
     };
 
-    const int reps = static_cast<int>(gs::bench::env_int("GS_BENCH_REPS", c.head ? 5 : 9));
+    const int reps = static_cast<int>(c.head ? gs::bench::env_int("GS_BENCH_HEAD_REPS", 5) : gs::bench::env_int("GS_BENCH_REPS", 9));
     const int warm = c.head ? 1 : 2;
     for (int i = 0; i < warm; ++i) {
       raw();
       raw_alloc();
+      raw_thp();
       engine();
     }
-    std::vector<double> tr, ta, te, ratio;
+    std::vector<double> tr, ta, th, te, ratio;
     for (int r = 0; r < reps; ++r) {
       // rotate the order so no variant always runs right after another's allocation
-      double a = 0, b = 0, e = 0;
+      double a = 0, b = 0, h = 0, e = 0;
       if (r % 3 == 0) {
-        a = time_once(raw), b = time_once(raw_alloc), e = time_once(engine);
+        a = time_once(raw), b = time_once(raw_alloc), h = time_once(raw_thp), e = time_once(engine);
       } else if (r % 3 == 1) {
-        e = time_once(engine), a = time_once(raw), b = time_once(raw_alloc);
+        e = time_once(engine), a = time_once(raw), b = time_once(raw_alloc), h = time_once(raw_thp);
       } else {
-        b = time_once(raw_alloc), e = time_once(engine), a = time_once(raw);
+        h = time_once(raw_thp), b = time_once(raw_alloc), e = time_once(engine), a = time_once(raw);
       }
-      tr.push_back(a), ta.push_back(b), te.push_back(e), ratio.push_back(a / e);
+      tr.push_back(a), ta.push_back(b), th.push_back(h), te.push_back(e), ratio.push_back(a / e);
     }
     Tensor check = op::matmul(A, B, false, c.head);
     const double diff = max_abs_diff(check.data<float>(), pc, c.M * c.N);
     const double flop = 2.0 * c.M * c.N * c.K;
-    const double mr = median(tr), ma = median(ta), me = median(te);
-    std::printf("%-28s %5d %10.2f %10.2f %10.2f %9.1f %9.1f %9.1f %8.3f %8.3f %9.1e\n", c.name.c_str(), reps,
-                mr * 1e3, ma * 1e3, me * 1e3, flop / mr * 1e-9, flop / ma * 1e-9, flop / me * 1e-9, mr / me,
-                median(ratio), diff);
+    const double mr = median(tr), ma = median(ta), mh = median(th), me = median(te);
+    std::printf("%-28s %4d %9.2f %9.2f %9.2f %9.2f %8.1f %8.1f %8.3f %7.3f %7.3f %8.1e\n", c.name.c_str(), reps,
+                mr * 1e3, ma * 1e3, mh * 1e3, me * 1e3, flop / mr * 1e-9, flop / me * 1e-9, mr / me, median(ratio),
+                mr / ma, diff);
     std::fflush(stdout);
   }
   std::printf("(eng/raw = median raw ms / median engine ms; paired = median over reps of raw/engine in the same rep;\n"
+              " al/raw = median raw ms / median raw+alloc ms, the best an op returning a fresh tensor can do;\n"
               " maxdiff = max |engine - raw| over C, expected 0: same BLAS call)\n");
 }
 
@@ -146,7 +161,7 @@ void autograd_table(const std::vector<Case>& cases) {
       gs::backward(y, G);
       keep(y);
     };
-    const int reps = static_cast<int>(gs::bench::env_int("GS_BENCH_REPS", c.head ? 3 : 7));
+    const int reps = static_cast<int>(c.head ? gs::bench::env_int("GS_BENCH_HEAD_REPS", 3) : gs::bench::env_int("GS_BENCH_REPS", 7));
     raw();
     engine();
     std::vector<double> tr, te, ratio;

@@ -34,6 +34,8 @@ struct MaxSumOp {
   }
 };
 
+constexpr int kForwardUnroll = 4;  // loads in flight per thread in the forward kernel
+
 // logits: [N, V]; targets, loss_rows, lse: [N]. One block per row (looping over rows).
 // lse[i] = log sum_j exp(logits[i, j]); loss_rows[i] = lse[i] - logits[i, t_i] (0 when ignored).
 template <class T>
@@ -43,13 +45,24 @@ __global__ void ce_forward_kernel(int64_t N, int64_t V, const T* __restrict__ lo
   for (int64_t r = blockIdx.x; r < N; r += gridDim.x) {
     const T* row = logits + r * V;
     MaxSum<T> st{neg_inf, 0.0};
-    for (int64_t j = threadIdx.x; j < V; j += blockDim.x) {
-      const T v = row[j];
-      if (v > st.m) {
-        st.s = st.s * static_cast<double>(detail::d_exp(st.m - v)) + 1.0;  // first finite v: 0 * 0 + 1
-        st.m = v;
-      } else if (v != neg_inf) {
-        st.s += static_cast<double>(detail::d_exp(v - st.m));  // NaN lands here and poisons s
+    // Thread t visits j = t, t + B, t + 2B, ... (B = blockDim.x) in that order, loading
+    // kForwardUnroll of them before using any so that several loads are in flight; padding past
+    // the row end is -inf, which the update skips.
+    for (int64_t j0 = threadIdx.x; j0 < V; j0 += int64_t{blockDim.x} * kForwardUnroll) {
+      T v[kForwardUnroll];
+#pragma unroll
+      for (int k = 0; k < kForwardUnroll; ++k) {
+        const int64_t j = j0 + k * int64_t{blockDim.x};
+        v[k] = j < V ? row[j] : neg_inf;
+      }
+#pragma unroll
+      for (int k = 0; k < kForwardUnroll; ++k) {
+        if (v[k] > st.m) {
+          st.s = st.s * static_cast<double>(detail::d_exp(st.m - v[k])) + 1.0;  // first finite v: 0 * 0 + 1
+          st.m = v[k];
+        } else if (v[k] != neg_inf) {
+          st.s += static_cast<double>(detail::d_exp(v[k] - st.m));  // NaN lands here and poisons s
+        }
       }
     }
     st = detail::block_reduce(st, MaxSumOp{});

@@ -12,8 +12,8 @@ template <class T>
 void embedding_forward(int64_t n_idx, int64_t V, int64_t D, const T* weight, const int64_t* idx, T* out);
 
 // grad_weight = 0; then grad_weight[idx[i], :] += grad_out[i, :] for i = 0, 1, ..., n_idx - 1.
-// Deterministic: threads split the D columns into fixed blocks and each block adds in index
-// order, so repeated indices sum in the same order whatever the thread count.
+// Deterministic, no atomics: the indices are stable-sorted and each distinct index's rows are
+// added in index order starting from 0, the CPU's order, so results match ops_cpu bit for bit.
 template <class T>
 void embedding_backward(int64_t n_idx, int64_t V, int64_t D, const T* grad_out, const int64_t* idx,
                         T* grad_weight);

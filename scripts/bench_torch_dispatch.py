@@ -11,7 +11,8 @@ python3-torch, hence /usr/bin/python3), with the same variants as the C++ bench:
   chain forward only            y = y + b, L deep from a requires-grad leaf; graph freed at the end
   chain forward + backward      the same, then y.backward(ones); time / L
 
-Median / min / max over RUNS runs of ITERS ops. Usage:
+Median and min ns/op over RUNS runs of ITERS ops, wall clock and this thread's CPU time (the CPU
+columns are the ones to trust when other processes load the machine). Usage:
   scripts/bench_torch_dispatch.py [--iters 2000000] [--runs 7] [--chain 1000] [--threads 1]
 """
 import argparse
@@ -24,12 +25,15 @@ import torch
 
 def measure(name, ops, runs, fn):
     fn(ops // 10 + 1)  # warm-up
-    ns = []
+    wall, cpu = [], []
     for _ in range(runs):
-        t0 = time.perf_counter_ns()
+        c0, w0 = time.thread_time_ns(), time.perf_counter_ns()
         fn(ops)
-        ns.append((time.perf_counter_ns() - t0) / ops)
-    print(f"{name:<44} {statistics.median(ns):10.1f} {min(ns):10.1f} {max(ns):10.1f}", flush=True)
+        w1, c1 = time.perf_counter_ns(), time.thread_time_ns()
+        wall.append((w1 - w0) / ops)
+        cpu.append((c1 - c0) / ops)
+    print(f"{name:<44} {statistics.median(wall):10.1f} {min(wall):10.1f} {statistics.median(cpu):10.1f} {min(cpu):10.1f}",
+          flush=True)
 
 
 def main():
@@ -46,7 +50,7 @@ def main():
     print(f"# bench_torch_dispatch: ns per op, 16-element float32 add (torch {torch.__version__}, "
           f"threads {torch.get_num_threads()}, python eager)")
     print(f"#   iters/run {a.iters}, runs {a.runs}, chain length {L}\n")
-    print(f"{'variant':<44} {'median ns':>10} {'min ns':>10} {'max ns':>10}")
+    print(f"{'variant':<44} {'wall med':>10} {'wall min':>10} {'cpu med':>10} {'cpu min':>10}")
 
     g = torch.Generator().manual_seed(7)
     x = torch.randn(16, generator=g)

@@ -1,0 +1,64 @@
+#include "nn/head.h"
+
+#include <cmath>
+
+#include "autograd/ops.h"
+#include "nn/init.h"
+#include "tensor/ops.h"
+
+namespace gs::nn {
+
+void LMHead::check_hidden(const Tensor& h) const {
+  if (h.dim() < 1 || h.shape().back() != d_model())
+    fail(node_name(kind() + "_head"), "hidden ", shape_str(h.shape()), " does not end in d_model = ", d_model());
+}
+
+FullHead::FullHead(int64_t d, int64_t v, Generator& gen, bool has_bias, DType dtype) {
+  if (d <= 0 || v <= 0) fail("FullHead", "sizes must be positive, got d_model = ", d, ", vocab = ", v);
+  weight = register_parameter("weight", init::kaiming_uniform({v, d}, gen, 1.0 / std::sqrt(3.0), dtype));
+  if (has_bias) bias = register_parameter("bias", zeros({v}, dtype));
+}
+
+FullHead::FullHead(const Tensor& tied_weight, bool has_bias) : weight(tied_weight), tied_(true) {
+  if (!tied_weight.defined() || tied_weight.dim() != 2 || !is_floating(tied_weight.dtype()))
+    fail("FullHead", "a tied weight must be a floating [V, D] tensor, got ",
+         tied_weight.defined() ? shape_str(tied_weight.shape()) : std::string("an undefined tensor"));
+  if (has_bias) bias = register_parameter("bias", zeros({tied_weight.size(0)}, tied_weight.dtype()));
+}
+
+Tensor FullHead::forward(const Tensor& h) const {
+  check_hidden(h);
+  NameScope scope(path());
+  Tensor z = matmul(h, transpose(weight, 0, 1));
+  if (bias.defined()) z = add(z, bias);
+  return set_name(z, node_name("logits"));
+}
+
+FactorizedHead::FactorizedHead(int64_t d, int64_t r, int64_t v, Generator& gen, DType dtype) {
+  if (d <= 0 || r <= 0 || v <= 0)
+    fail("FactorizedHead", "sizes must be positive, got d_model = ", d, ", rank = ", r, ", vocab = ", v);
+  down = register_module("down", std::make_shared<Linear>(d, r, gen, false, dtype));
+  up = register_module("up", std::make_shared<Linear>(r, v, gen, false, dtype));
+}
+
+Tensor FactorizedHead::forward(const Tensor& h) const {
+  check_hidden(h);
+  // up's output is the logits: rename its node from "<path>.up" to "<path>.logits"
+  return set_name(up->forward(down->forward(h)), node_name("logits"));
+}
+
+const std::vector<std::string>& head_names() {
+  static const std::vector<std::string> names{"full", "factorized"};
+  return names;
+}
+
+std::shared_ptr<LMHead> make_head(const std::string& name, int64_t d, int64_t v, int64_t rank, Generator& gen,
+                                  DType dtype) {
+  if (name == "full") return std::make_shared<FullHead>(d, v, gen, false, dtype);
+  if (name == "factorized") return std::make_shared<FactorizedHead>(d, rank, v, gen, dtype);
+  std::string valid;
+  for (const auto& n : head_names()) valid += (valid.empty() ? "" : ", ") + n;
+  fail("make_head", "unknown head '", name, "' (valid: ", valid, ")");
+}
+
+}  // namespace gs::nn

@@ -1,0 +1,77 @@
+#pragma once
+// LM heads: hidden states [N, D] -> logits [N, V], one interface for every head, so analysis
+// code never special-cases a head type. Each head exposes head_matrix(): the V x k matrix M whose
+// column space every logit gradient must pass through on its way back to the hidden states
+// (dL/dh = J^T dL/dz factors through M^T, so only the part of dL/dz in col(M) survives):
+//   FullHead        z = h W^T (+ b)       M = W        [V, D], k = D
+//   FactorizedHead  z = (h D^T) U^T       M = U        [V, r], k = r   (D: "down", U: "up")
+// The logits node is named "<path>.logits" ("head.logits" inside a LanguageModel).
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "nn/layers.h"
+#include "nn/module.h"
+
+namespace gs::nn {
+
+class LMHead : public Module {
+ public:
+  virtual Tensor forward(const Tensor& h) const = 0;  // [N, D] (any leading dims) -> [N, V]
+  virtual Tensor head_matrix() const = 0;             // [V, k]
+  virtual int64_t vocab() const = 0;                  // V
+  virtual int64_t d_model() const = 0;                // D, the width of h
+  virtual int64_t rank() const = 0;                   // k = head_matrix().size(1)
+  virtual std::string kind() const = 0;               // "full" | "factorized"
+
+ protected:
+  void check_hidden(const Tensor& h) const;  // last dim == d_model()
+};
+
+class FullHead : public LMHead {
+ public:
+  // An untied head: its own weight [V, D] (PyTorch Linear init), registered as "weight".
+  FullHead(int64_t d_model, int64_t vocab, Generator& gen, bool bias = false, DType dtype = kFloat32);
+  // A head tied to an existing embedding weight [V, D] (e.g. backbone->token_embedding()). The
+  // tensor is shared, not registered again: it appears once in named_parameters(), under the
+  // module that owns it, and receives the gradients of both uses.
+  explicit FullHead(const Tensor& tied_weight, bool bias = false);
+
+  Tensor forward(const Tensor& h) const override;
+  Tensor head_matrix() const override { return weight; }
+  int64_t vocab() const override { return weight.size(0); }
+  int64_t d_model() const override { return weight.size(1); }
+  int64_t rank() const override { return weight.size(1); }
+  std::string kind() const override { return "full"; }
+  bool tied() const { return tied_; }
+
+  Tensor weight, bias;  // bias undefined unless requested
+
+ private:
+  bool tied_ = false;
+};
+
+class FactorizedHead : public LMHead {
+ public:
+  // D -> r (Linear "down", no bias) -> V (Linear "up", no bias), r >= 1 (the head's rank is
+  // min(r, D, V); r < D is what makes it a bottleneck).
+  FactorizedHead(int64_t d_model, int64_t rank, int64_t vocab, Generator& gen, DType dtype = kFloat32);
+
+  Tensor forward(const Tensor& h) const override;
+  Tensor head_matrix() const override { return up->weight; }  // [V, r]
+  int64_t vocab() const override { return up->out_features; }
+  int64_t d_model() const override { return down->in_features; }
+  int64_t rank() const override { return down->out_features; }
+  std::string kind() const override { return "factorized"; }
+
+  std::shared_ptr<Linear> down, up;
+};
+
+// Names make_head() accepts, in a fixed order: {"full", "factorized"}.
+const std::vector<std::string>& head_names();
+// "full" (rank ignored) or "factorized" (rank r >= 1); unknown names throw listing the valid ones.
+std::shared_ptr<LMHead> make_head(const std::string& name, int64_t d_model, int64_t vocab, int64_t rank,
+                                  Generator& gen, DType dtype = kFloat32);
+
+}  // namespace gs::nn

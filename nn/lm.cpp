@@ -1,0 +1,168 @@
+#include "nn/lm.h"
+
+#include <algorithm>
+#include <functional>
+
+#include "autograd/ops.h"
+#include "tensor/ops.h"
+
+namespace gs::nn {
+namespace {
+
+bool known(const std::vector<std::string>& names, const std::string& n) {
+  return std::find(names.begin(), names.end(), n) != names.end();
+}
+
+std::string joined(const std::vector<std::string>& names) {
+  std::string s;
+  for (const auto& n : names) s += (s.empty() ? "" : ", ") + n;
+  return s;
+}
+
+int64_t parse_int(const std::string& key, const std::string& v) {
+  size_t used = 0;
+  int64_t out = 0;
+  try {
+    out = std::stoll(v, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used == 0 || used != v.size()) fail("LMConfig", "'", key, "' = '", v, "' is not an integer");
+  return out;
+}
+
+bool parse_bool(const std::string& key, const std::string& v) {
+  if (v == "true" || v == "1") return true;
+  if (v == "false" || v == "0") return false;
+  fail("LMConfig", "'", key, "' = '", v, "' is not a boolean (true or false)");
+}
+
+DType parse_dtype(const std::string& key, const std::string& v) {
+  if (v == "float32") return kFloat32;
+  if (v == "float64") return kFloat64;
+  fail("LMConfig", "'", key, "' = '", v, "' is not a model dtype (float32 or float64)");
+}
+
+}  // namespace
+
+BackboneConfig LMConfig::backbone_config() const {
+  BackboneConfig b;
+  b.vocab = vocab;
+  b.d_model = d_model;
+  b.n_layer = n_layer;
+  b.n_head = n_head;
+  b.context = context;
+  b.mlp_ratio = mlp_ratio;
+  b.final_norm = final_norm;
+  b.dtype = dtype;
+  b.seed = seed;
+  return b;
+}
+
+void LMConfig::validate() const {
+  if (!known(backbone_names(), backbone))
+    fail("LMConfig", "unknown backbone '", backbone, "' (valid: ", joined(backbone_names()), ")");
+  if (!known(head_names(), head)) fail("LMConfig", "unknown head '", head, "' (valid: ", joined(head_names()), ")");
+  if (head == "factorized" && rank < 1) fail("LMConfig", "a factorized head needs rank >= 1, got ", rank);
+  if (tied && head != "full") fail("LMConfig", "tied embeddings need the full head, got head '", head, "'");
+  if (vocab <= 0 || d_model <= 0 || n_layer < 0 || n_head <= 0 || context <= 0 || mlp_ratio <= 0)
+    fail("LMConfig", "sizes must be positive (n_layer >= 0), got vocab = ", vocab, ", d_model = ", d_model,
+         ", n_layer = ", n_layer, ", n_head = ", n_head, ", context = ", context, ", mlp_ratio = ", mlp_ratio);
+  if (dtype == kInt64) fail("LMConfig", "dtype must be float32 or float64");
+}
+
+std::map<std::string, std::string> LMConfig::to_map() const {
+  auto b = [](bool v) { return std::string(v ? "true" : "false"); };
+  return {{"backbone", backbone},
+          {"head", head},
+          {"rank", std::to_string(rank)},
+          {"vocab", std::to_string(vocab)},
+          {"d_model", std::to_string(d_model)},
+          {"n_layer", std::to_string(n_layer)},
+          {"n_head", std::to_string(n_head)},
+          {"context", std::to_string(context)},
+          {"mlp_ratio", std::to_string(mlp_ratio)},
+          {"tied", b(tied)},
+          {"final_norm", b(final_norm)},
+          {"dtype", std::string(dtype_name(dtype))},
+          {"seed", std::to_string(seed)}};
+}
+
+LMConfig LMConfig::from_map(const std::map<std::string, std::string>& m, bool strict) {
+  LMConfig c;
+  using Setter = std::function<void(const std::string&, const std::string&)>;
+  const std::map<std::string, Setter> fields{
+      {"backbone", [&](auto&, auto& v) { c.backbone = v; }},
+      {"head", [&](auto&, auto& v) { c.head = v; }},
+      {"rank", [&](auto& k, auto& v) { c.rank = parse_int(k, v); }},
+      {"vocab", [&](auto& k, auto& v) { c.vocab = parse_int(k, v); }},
+      {"d_model", [&](auto& k, auto& v) { c.d_model = parse_int(k, v); }},
+      {"n_layer", [&](auto& k, auto& v) { c.n_layer = parse_int(k, v); }},
+      {"n_head", [&](auto& k, auto& v) { c.n_head = parse_int(k, v); }},
+      {"context", [&](auto& k, auto& v) { c.context = parse_int(k, v); }},
+      {"mlp_ratio", [&](auto& k, auto& v) { c.mlp_ratio = parse_int(k, v); }},
+      {"tied", [&](auto& k, auto& v) { c.tied = parse_bool(k, v); }},
+      {"final_norm", [&](auto& k, auto& v) { c.final_norm = parse_bool(k, v); }},
+      {"dtype", [&](auto& k, auto& v) { c.dtype = parse_dtype(k, v); }},
+      {"seed", [&](auto& k, auto& v) {
+         if (v.empty() || v[0] == '-') fail("LMConfig", "'", k, "' = '", v, "' is not an unsigned integer");
+         size_t used = 0;
+         try {
+           c.seed = std::stoull(v, &used);
+         } catch (const std::exception&) {
+           used = 0;
+         }
+         if (used == 0 || used != v.size()) fail("LMConfig", "'", k, "' = '", v, "' is not an unsigned integer");
+       }},
+  };
+  for (const auto& [k, v] : m) {
+    auto it = fields.find(k);
+    if (it != fields.end()) it->second(k, v);
+    else if (strict) fail("LMConfig", "unknown key '", k, "'");
+  }
+  return c;
+}
+
+LanguageModel::LanguageModel(std::shared_ptr<Backbone> backbone, std::shared_ptr<LMHead> head, LMConfig config)
+    : config_(std::move(config)) {
+  if (!backbone || !head) fail("LanguageModel", "backbone and head must be non-null");
+  if (backbone->d_model() != head->d_model())
+    fail("LanguageModel", "backbone d_model = ", backbone->d_model(), " but the head expects ", head->d_model());
+  if (backbone->vocab() != head->vocab())
+    fail("LanguageModel", "backbone vocab = ", backbone->vocab(), " but the head has vocab ", head->vocab());
+  backbone_ = register_module("backbone", std::move(backbone));
+  head_ = register_module("head", std::move(head));
+}
+
+Tensor LanguageModel::hidden(const Tensor& tokens) const {
+  const Tensor h = backbone_->forward(tokens);  // [B, T, D]
+  NameScope scope(path());
+  return set_name(reshape(h, {h.size(0) * h.size(1), h.size(2)}), node_name("hidden"));
+}
+
+Tensor LanguageModel::forward(const Tensor& tokens) const { return head_->forward(hidden(tokens)); }
+
+Tensor LanguageModel::loss(const Tensor& tokens, const Tensor& targets, int64_t ignore_index) const {
+  if (targets.dtype() != kInt64 || targets.shape() != tokens.shape())
+    fail(node_name("LanguageModel.loss"), "targets ", shape_str(targets.shape()), " ", dtype_name(targets.dtype()),
+         " must be int64 of the tokens' shape ", shape_str(tokens.shape()));
+  const Tensor logits = forward(tokens);
+  NameScope scope(path());
+  return set_name(cross_entropy(logits, reshape(targets, {targets.numel()}), ignore_index), node_name("loss"));
+}
+
+std::shared_ptr<LanguageModel> make_language_model(const LMConfig& cfg, Generator& gen) {
+  cfg.validate();
+  auto backbone = make_backbone(cfg.backbone, cfg.backbone_config(), gen);
+  std::shared_ptr<LMHead> head;
+  if (cfg.tied) head = std::make_shared<FullHead>(backbone->token_embedding());
+  else head = make_head(cfg.head, cfg.d_model, cfg.vocab, cfg.rank, gen, cfg.dtype);
+  return std::make_shared<LanguageModel>(std::move(backbone), std::move(head), cfg);
+}
+
+std::shared_ptr<LanguageModel> make_language_model(const LMConfig& cfg) {
+  Generator gen(cfg.seed);
+  return make_language_model(cfg, gen);
+}
+
+}  // namespace gs::nn

@@ -1,0 +1,68 @@
+#pragma once
+// LanguageModel = Backbone ("backbone") + LMHead ("head"):
+//   tokens [B, T] -> hidden [B*T, D] -> logits [B*T, V] -> cross-entropy against targets [B, T].
+// LMConfig names every choice, so swapping the head or the backbone is one line:
+//   LMConfig cfg;  cfg.backbone = "ssm";  cfg.head = "factorized";  cfg.rank = 16;
+//   auto model = make_language_model(cfg);
+// The config converts to and from a string map (what a checkpoint stores as metadata).
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "nn/backbone.h"
+#include "nn/head.h"
+
+namespace gs::nn {
+
+struct LMConfig {
+  std::string backbone = "transformer";  // transformer | gru | ssm
+  std::string head = "full";             // full | factorized
+  int64_t rank = 0;                      // factorized head only (>= 1 there)
+  int64_t vocab = 256;
+  int64_t d_model = 64;
+  int64_t n_layer = 2;
+  int64_t n_head = 4;
+  int64_t context = 128;
+  int64_t mlp_ratio = 4;
+  bool tied = false;  // full head only: the head uses backbone.wte.weight
+  bool final_norm = true;
+  DType dtype = kFloat32;
+  uint64_t seed = 0;
+
+  BackboneConfig backbone_config() const;
+  // Throws "LMConfig: ..." naming the bad field (unknown backbone/head, rank < 1 for a
+  // factorized head, tied with a factorized head, non-positive sizes).
+  void validate() const;
+  // Every field as text ("backbone" -> "gru", "tied" -> "true", "dtype" -> "float32", ...).
+  std::map<std::string, std::string> to_map() const;
+  // Fields missing from m keep their defaults; an unparsable value throws naming the key. strict:
+  // a key that is not a field throws (pass false when m also holds other metadata).
+  static LMConfig from_map(const std::map<std::string, std::string>& m, bool strict = true);
+  bool operator==(const LMConfig&) const = default;
+};
+
+class LanguageModel : public Module {
+ public:
+  LanguageModel(std::shared_ptr<Backbone> backbone, std::shared_ptr<LMHead> head, LMConfig config = {});
+
+  Tensor hidden(const Tensor& tokens) const;   // [B, T] -> [B*T, D]  ("hidden")
+  Tensor forward(const Tensor& tokens) const;  // [B, T] -> [B*T, V]  ("head.logits")
+  // Mean cross-entropy over the non-ignored targets [B, T] ("loss").
+  Tensor loss(const Tensor& tokens, const Tensor& targets, int64_t ignore_index = -100) const;
+
+  const std::shared_ptr<Backbone>& backbone() const { return backbone_; }
+  const std::shared_ptr<LMHead>& head() const { return head_; }
+  const LMConfig& config() const { return config_; }
+
+ private:
+  std::shared_ptr<Backbone> backbone_;
+  std::shared_ptr<LMHead> head_;
+  LMConfig config_;
+};
+
+// Builds backbone then head from one Generator (seeded from cfg.seed, or the one given).
+std::shared_ptr<LanguageModel> make_language_model(const LMConfig& cfg);
+std::shared_ptr<LanguageModel> make_language_model(const LMConfig& cfg, Generator& gen);
+
+}  // namespace gs::nn
