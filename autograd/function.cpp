@@ -67,6 +67,7 @@ Tensor record_impl(const char* op, const Tensor& output, const Inputs& inputs, V
   meta->grad_fn = node;
   node->output = meta;
   impl->autograd = std::move(meta);
+  node->output_value = impl;
   return Tensor(std::move(impl));
 }
 

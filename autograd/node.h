@@ -40,6 +40,7 @@ struct Node {
   VjpFn vjp;  // holds the saved tensors; reset by release()
   bool released = false;
   std::weak_ptr<AutogradMeta> output;  // meta of the output tensor (hooks, retain_grad)
+  std::weak_ptr<TensorImpl> output_value;  // the output itself while alive (graph export)
 
   void release() {
     vjp = nullptr;

@@ -1,5 +1,6 @@
 #pragma once
 // Every differentiable op (namespace gs), plus the autograd API. What models are written with.
+#include "autograd/dot.h"
 #include "autograd/engine.h"
 #include "autograd/function.h"
 #include "autograd/grad_mode.h"
