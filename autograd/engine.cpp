@@ -137,6 +137,7 @@ void run(const std::vector<Tensor>& roots, const std::vector<Tensor>& root_grads
         fail("backward", "vjp of '", n->op, "' (node '", n->name, "') returned ", gs.size(), " gradients for ",
              n->inputs.size(), " inputs");
       if (!retain_graph) n->release();
+      for (Observer* o : t_observers) o->on_vjp({*n, g}, gs);
     }
     for (size_t i = 0; i < gs.size(); ++i) {
       const Edge& e = n->inputs[i];

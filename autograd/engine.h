@@ -22,6 +22,8 @@ class Observer {
  public:
   virtual ~Observer() = default;
   virtual void on_node(const NodeEvent& e) = 0;
+  // After the node's vjp ran: what it sent to each input (undefined: no gradient for that input).
+  virtual void on_vjp(const NodeEvent&, const Grads&) {}
   virtual void on_leaf(const LeafEvent&) {}
 };
 // RAII registration (nested scopes stack; all registered observers are called).

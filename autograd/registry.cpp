@@ -1,10 +1,16 @@
 #include "autograd/registry.h"
 
+#include "tensor/error.h"
+
 #include <algorithm>
+#include <deque>
+#include <mutex>
+#include <string>
 
 namespace gs {
 
-const std::vector<OpInfo>& registered_ops() {
+namespace {
+const std::vector<OpInfo>& builtin_ops() {
   // Every differentiable op, by family. Add a line here when you add an op (and a gradcheck case).
   static const std::vector<OpInfo> ops = {
       // autograd/ops/elementwise.cpp
@@ -35,9 +41,32 @@ const std::vector<OpInfo>& registered_ops() {
   return ops;
 }
 
+std::mutex g_mutex;
+std::deque<std::string> g_names;  // owns the strings user ops' OpInfo views point into
+std::vector<OpInfo> g_user_ops;
+}  // namespace
+
+std::vector<OpInfo> registered_ops() {
+  std::vector<OpInfo> all = builtin_ops();
+  std::lock_guard lock(g_mutex);
+  all.insert(all.end(), g_user_ops.begin(), g_user_ops.end());
+  return all;
+}
+
 bool is_registered_op(std::string_view name) {
-  const auto& ops = registered_ops();
-  return std::any_of(ops.begin(), ops.end(), [&](const OpInfo& o) { return o.name == name; });
+  const auto& ops = builtin_ops();
+  if (std::any_of(ops.begin(), ops.end(), [&](const OpInfo& o) { return o.name == name; })) return true;
+  std::lock_guard lock(g_mutex);
+  return std::any_of(g_user_ops.begin(), g_user_ops.end(), [&](const OpInfo& o) { return o.name == name; });
+}
+
+void register_op(std::string_view name, std::string_view family) {
+  if (name.empty()) fail("register_op", "empty op name");
+  if (is_registered_op(name)) return;
+  std::lock_guard lock(g_mutex);
+  const std::string& n = g_names.emplace_back(name);
+  const std::string& f = g_names.emplace_back(family);
+  g_user_ops.push_back({n, f});
 }
 
 }  // namespace gs

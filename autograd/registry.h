@@ -12,7 +12,11 @@ struct OpInfo {
   std::string_view family;  // the autograd/ops/<family>.cpp file that defines it
 };
 
-const std::vector<OpInfo>& registered_ops();
+// The built-in table plus every op added with register_op (a snapshot).
+std::vector<OpInfo> registered_ops();
 bool is_registered_op(std::string_view name);
+// Adds an op defined outside gradscope (your own differentiable op) so record() accepts it.
+// Idempotent; the same gradcheck discipline applies: give it a gradcheck test.
+void register_op(std::string_view name, std::string_view family);
 
 }  // namespace gs

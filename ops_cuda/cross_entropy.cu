@@ -29,7 +29,8 @@ struct MaxSumOp {
       a = b;
       b = t;
     }
-    const double f = b.m == detail::d_neg_inf<T>() ? 0.0 : exp(static_cast<double>(b.m) - static_cast<double>(a.m));
+    const double f =
+        b.m == detail::d_neg_inf<T>() ? 0.0 : exp(static_cast<double>(b.m) - static_cast<double>(a.m));
     return {a.m, a.s + b.s * f};
   }
 };

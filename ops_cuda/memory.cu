@@ -75,7 +75,8 @@ struct Allocator {
     for (auto& fl : free_lists) any = any || !fl.second.empty();
     if (!any) return;
     const cudaError_t sync = cudaDeviceSynchronize();
-    if (sync != cudaSuccess && !ignore_errors) detail::throw_failure("empty_cache", "cudaDeviceSynchronize", cudaGetErrorString(sync));
+    if (sync != cudaSuccess && !ignore_errors)
+      detail::throw_failure("empty_cache", "cudaDeviceSynchronize", cudaGetErrorString(sync));
     for (auto& [cls, blocks] : free_lists) {
       for (void* p : blocks) {
         const cudaError_t e = cudaFree(p);

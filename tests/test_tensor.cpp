@@ -127,10 +127,12 @@ TEST_CASE("dtype conversion, item, printing", "[tensor]") {
 
 TEST_CASE("a build without CUDA says so by op name", "[tensor][cuda-stub]") {
   if (cuda_available()) {
-    SUCCEED("CUDA build with a device: the stub is not linked");
+    SUCCEED("CUDA device present: nothing to check here");
     return;
   }
   REQUIRE_THROWS_AS(op::to(ones({2}), Device::CUDA), Error);
-  REQUIRE_THROWS_WITH(op::to(ones({2}), Device::CUDA), Contains("no CUDA implementation in this build") ||
-                                                            Contains("no CUDA device"));
+  if (!cuda_built()) {
+    REQUIRE_THROWS_WITH(op::to(ones({2}), Device::CUDA),
+                        "to(cuda): no CUDA implementation in this build (configure with -DGRADSCOPE_CUDA=ON)");
+  }
 }
