@@ -1,0 +1,74 @@
+#pragma once
+// One reusable training loop for a LanguageModel on a TokenStream:
+//   sample (B, T) windows from a seeded generator -> loss -> backward -> clip -> optimiser step,
+// with a learning-rate schedule, a progress bar on a terminal (plain lines otherwise), periodic
+// atomic checkpoints, and a callback after every step (analysis attaches here). Deterministic
+// given the seed; resuming from a checkpoint reproduces the uninterrupted run's losses bit for bit
+// (model, optimiser state, step and the data generator are all in the checkpoint).
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "nn/data.h"
+#include "nn/lm.h"
+#include "nn/optim.h"
+
+namespace gs::nn {
+
+struct TrainConfig {
+  int64_t steps = 200;
+  int64_t batch = 16;
+  int64_t seq_len = 64;
+  std::string optimizer = "adamw";  // sgd | adam | adamw
+  double lr = 3e-3;
+  double momentum = 0.9;            // sgd only
+  double weight_decay = 0.0;
+  std::string schedule = "cosine";  // constant | cosine
+  int64_t warmup = 10;
+  double min_lr_ratio = 0.1;        // cosine decays to lr * min_lr_ratio
+  double clip = 1.0;                // global gradient-norm clip; <= 0 disables
+  uint64_t seed = 0;                // data sampling
+  std::string checkpoint_path;      // empty: no checkpoints
+  int64_t checkpoint_every = 0;     // steps between checkpoints (0: only at the end, when a path is set)
+  int64_t log_every = 10;           // plain-line logging interval (when not a terminal)
+  bool progress = true;             // print progress at all
+};
+
+struct StepInfo {
+  int64_t step;        // 1-based: steps completed
+  double loss;         // this step's training loss (before the update)
+  double lr;
+  double grad_norm;    // global gradient norm before clipping
+  double tokens_per_s; // since the run (or resume) started
+  const Batch& batch;  // the batch this step trained on
+};
+using StepCallback = std::function<void(const StepInfo&)>;
+
+class Trainer {
+ public:
+  Trainer(std::shared_ptr<LanguageModel> model, TokenStream data, TrainConfig config);
+  // Restores model, optimiser, step and data generator from a checkpoint written by this loop.
+  void resume(const std::string& path);
+  // Runs until config.steps steps are done; returns the losses of the steps run by this call.
+  std::vector<double> run(const StepCallback& on_step = {});
+  void save(const std::string& path) const;
+
+  int64_t step() const { return step_; }
+  LanguageModel& model() { return *model_; }
+  Optimizer& optimizer() { return *opt_; }
+  const TrainConfig& config() const { return config_; }
+
+ private:
+  std::shared_ptr<LanguageModel> model_;
+  TokenStream data_;
+  TrainConfig config_;
+  std::unique_ptr<Optimizer> opt_;
+  LrSchedule schedule_;
+  Generator data_gen_;
+  int64_t step_ = 0;
+};
+
+std::unique_ptr<Optimizer> make_optimizer(const TrainConfig& c, const NamedTensors& params);
+
+}  // namespace gs::nn
