@@ -11,6 +11,8 @@ const gs::cli::Command kCommands[] = {
     {"mlp-demo", "train a 2-layer MLP language model on a synthetic sequence task; print the loss and "
                  "the gradient norm at every node",
      gs::cli::run_mlp_demo},
+    {"train", "train a byte-level language model (transformer | gru | ssm backbone, full | factorized head)",
+     gs::cli::run_train},
 };
 
 int usage(FILE* out) {
@@ -31,8 +33,10 @@ int main(int argc, char** argv) {
     try {
       return c.run(gs::cli::Args(argv + 2, argv + argc));
     } catch (const std::exception& e) {
+      // every failure here is bad input or an unusable file: one message, exit code 2
+      std::fflush(stdout);
       std::fprintf(stderr, "gradscope %s: %s\n", name, e.what());
-      return 1;
+      return 2;
     }
   }
   std::fprintf(stderr, "gradscope: unknown command '%s'\n\n", name);

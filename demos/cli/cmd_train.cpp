@@ -1,0 +1,48 @@
+// gradscope train: trains a language model on a text file (byte-level, V = 256) or the default
+// corpus (Debian's fortunes), with periodic checkpoints and --resume.
+#include <cstdio>
+
+#include "demos/cli/commands.h"
+#include "demos/cli/options.h"
+#include "demos/cli/model_options.h"
+#include "nn/trainer.h"
+
+namespace gs::cli {
+
+int run_train(const Args& args) {
+  Options o("train", "Train a byte-level language model; checkpoints are safetensors files.");
+  add_model_options(o);
+  o.add("text", "", "training text file (default: Debian's fortunes corpus)")
+      .add("steps", "300", "optimiser steps")
+      .add("batch", "16", "sequences per step")
+      .add("lr", "3e-3", "peak learning rate (AdamW, warmup + cosine)")
+      .add("checkpoint", "", "checkpoint path (written atomically every --save-every steps and at the end)")
+      .add("save-every", "100", "steps between checkpoints")
+      .flag("resume", "continue from --checkpoint");
+  if (!o.parse(args)) return 0;
+  nn::TokenStream data = load_text_stream(o.str("text"));
+  const int64_t n_tokens = data.size();
+  auto model = nn::make_language_model(model_config_from(o, data.vocab_size()));
+  nn::TrainConfig tc;
+  tc.steps = o.integer("steps");
+  tc.batch = o.integer("batch");
+  tc.seq_len = o.integer("seq-len");
+  tc.lr = o.number("lr");
+  tc.seed = static_cast<uint64_t>(o.integer("seed"));
+  tc.checkpoint_path = o.str("checkpoint");
+  tc.checkpoint_every = o.integer("save-every");
+  if (o.on("resume") && tc.checkpoint_path.empty()) throw Error("train: --resume needs --checkpoint");
+  nn::Trainer trainer(model, std::move(data), tc);
+  if (o.on("resume")) trainer.resume(tc.checkpoint_path);
+  std::printf("model: %s backbone, %s head, %ld parameters; %ld tokens of text\n", model->config().backbone.c_str(),
+              model->config().head.c_str(), static_cast<long>(model->parameter_count()),
+              static_cast<long>(n_tokens));
+  if (trainer.step() > 0) std::printf("resumed at step %ld\n", static_cast<long>(trainer.step()));
+  std::fflush(stdout);  // before the progress lines on stderr
+  const auto losses = trainer.run();
+  if (!losses.empty()) std::printf("final loss %.4f after %ld steps\n", losses.back(), static_cast<long>(trainer.step()));
+  if (!tc.checkpoint_path.empty()) std::printf("checkpoint: %s\n", tc.checkpoint_path.c_str());
+  return 0;
+}
+
+}  // namespace gs::cli

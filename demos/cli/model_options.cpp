@@ -1,0 +1,40 @@
+// Options shared by the commands that build a model (train, bottleneck, ...).
+#include "demos/cli/model_options.h"
+
+namespace gs::cli {
+
+nn::LMConfig model_config_from(const Options& o, int64_t vocab) {
+  nn::LMConfig c;
+  c.backbone = o.str("backbone");
+  c.head = o.str("head");
+  c.rank = o.integer("rank");
+  c.vocab = vocab;
+  c.d_model = o.integer("d-model");
+  c.n_layer = o.integer("layers");
+  c.n_head = o.integer("heads");
+  c.context = o.integer("seq-len");
+  c.tied = o.on("tied");
+  c.seed = static_cast<uint64_t>(o.integer("seed"));
+  c.validate();
+  return c;
+}
+
+void add_model_options(Options& o) {
+  o.add("backbone", "transformer", "transformer | gru | ssm")
+      .add("head", "full", "full | factorized")
+      .add("rank", "0", "rank r of a factorized head (D -> r -> V)")
+      .add("d-model", "64", "hidden width D")
+      .add("layers", "2", "backbone layers")
+      .add("heads", "4", "attention heads (transformer)")
+      .add("seq-len", "64", "tokens per sequence (also the transformer's context)")
+      .flag("tied", "tie the full head to the input embedding")
+      .add("seed", "0", "seed for initialisation and data sampling");
+}
+
+nn::TokenStream load_text_stream(const std::string& path) {
+  nn::ByteTokenizer tok;
+  const std::string text = path.empty() ? nn::default_corpus() : nn::load_text_file(path);
+  return nn::TokenStream(tok.encode(text), tok.vocab_size());
+}
+
+}  // namespace gs::cli
