@@ -6,11 +6,13 @@
 //  4. a leaf whose count reaches zero gets its hooks run and its .grad accumulated.
 #include "autograd/engine.h"
 
+#include <chrono>
 #include <queue>
 #include <unordered_map>
 
 #include "autograd/anomaly.h"
 #include "autograd/grad_mode.h"
+#include "autograd/profiler.h"
 #include "autograd/variable.h"
 #include "tensor/creation.h"
 #include "tensor/elementwise.h"
@@ -132,7 +134,13 @@ void run(const std::vector<Tensor>& roots, const std::vector<Tensor>& root_grads
         fail("backward", "the graph of node '", n->name, "' (", n->op,
              ") was already freed by an earlier backward; pass retain_graph = true to the first one");
       if (anomaly) check_finite_backward(n->op, n->name, "incoming gradient", g);
-      gs = n->vjp(g);
+      if (Profiler* prof = active_profiler()) {
+        const auto t0 = std::chrono::steady_clock::now();
+        gs = n->vjp(g);
+        prof->on_vjp(n->op, std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+      } else {
+        gs = n->vjp(g);
+      }
       if (gs.size() != n->inputs.size())
         fail("backward", "vjp of '", n->op, "' (node '", n->name, "') returned ", gs.size(), " gradients for ",
              n->inputs.size(), " inputs");

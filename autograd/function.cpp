@@ -6,6 +6,7 @@
 
 #include "autograd/anomaly.h"
 #include "autograd/grad_mode.h"
+#include "autograd/profiler.h"
 #include "autograd/registry.h"
 #include "autograd/variable.h"
 
@@ -37,6 +38,7 @@ Tensor record_impl(const char* op, const Tensor& output, const Inputs& inputs, V
     if (is_anomaly_enabled()) check_finite_forward(op, current_name_scope(), output);
     return output;
   }
+  if (Profiler* prof = active_profiler()) prof->on_record(op);
   auto node = std::make_shared<Node>();
   node->op = op;
   const std::string& scope = current_name_scope();

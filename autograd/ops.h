@@ -13,4 +13,5 @@
 #include "autograd/ops/reduce.h"
 #include "autograd/ops/shape.h"
 #include "autograd/ops/softmax.h"
+#include "autograd/profiler.h"
 #include "autograd/variable.h"

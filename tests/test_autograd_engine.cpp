@@ -4,6 +4,8 @@
 
 #include "autograd/ops.h"
 #include "autograd/registry.h"
+
+#include <map>
 #include "tensor/ops.h"
 
 using namespace gs;
@@ -174,4 +176,26 @@ TEST_CASE("anomaly mode names the node that produced a NaN or Inf", "[autograd][
   }
   // off by default: the same NaN passes silently
   REQUIRE(std::isnan(log(x).to_vector<double>()[0]));
+}
+
+TEST_CASE("the profiler counts every recorded op forward and backward", "[autograd][profiler]") {
+  Tensor x = leaf({1, 2, 3});
+  Profiler prof;
+  Tensor y = exp(mul(x, x));
+  Tensor z = mul(y, 2.0);
+  backward(z, ones({3}, kFloat64));
+  const auto t = prof.table();
+  std::map<std::string, OpProfile> by;
+  for (const auto& p : t) by[p.op] = p;
+  REQUIRE(by["mul"].forward_calls == 2);
+  REQUIRE(by["mul"].backward_calls == 2);
+  REQUIRE(by["exp"].forward_calls == 1);
+  REQUIRE(by["exp"].backward_calls == 1);
+  REQUIRE(by["exp"].backward_ms >= 0);
+  REQUIRE(prof.report().find("exp") != std::string::npos);
+  {
+    NoGradGuard ng;  // not recorded, not profiled
+    exp(x);
+  }
+  REQUIRE(prof.table().size() == t.size());
 }
