@@ -20,6 +20,9 @@ class LMHead : public Module {
  public:
   virtual Tensor forward(const Tensor& h) const = 0;  // [N, D] (any leading dims) -> [N, V]
   virtual Tensor head_matrix() const = 0;             // [V, k]
+  // The rows that multiply head_matrix()^T to give the logits (before any bias): h itself for a
+  // full head, down(h) [N, r] for a factorized one. The analysis takes (head_input, head_matrix).
+  virtual Tensor head_input(const Tensor& h) const = 0;
   virtual int64_t vocab() const = 0;                  // V
   virtual int64_t d_model() const = 0;                // D, the width of h
   virtual int64_t rank() const = 0;                   // k = head_matrix().size(1)
@@ -40,6 +43,7 @@ class FullHead : public LMHead {
 
   Tensor forward(const Tensor& h) const override;
   Tensor head_matrix() const override { return weight; }
+  Tensor head_input(const Tensor& h) const override { return h; }
   int64_t vocab() const override { return weight.size(0); }
   int64_t d_model() const override { return weight.size(1); }
   int64_t rank() const override { return weight.size(1); }
@@ -60,6 +64,7 @@ class FactorizedHead : public LMHead {
 
   Tensor forward(const Tensor& h) const override;
   Tensor head_matrix() const override { return up->weight; }  // [V, r]
+  Tensor head_input(const Tensor& h) const override { return down->forward(h); }
   int64_t vocab() const override { return up->out_features; }
   int64_t d_model() const override { return down->in_features; }
   int64_t rank() const override { return down->out_features; }

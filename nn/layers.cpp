@@ -75,10 +75,11 @@ MLP::MLP(int64_t dim, int64_t hidden, Generator& gen, DType dtype) {
 }
 
 Tensor MLP::forward(const Tensor& x) const {
+  Tensor a = fc1->forward(x);  // children open their own scopes: call them outside ours
   Tensor h;
   {
     NameScope scope(path());
-    h = set_name(gelu(fc1->forward(x)), node_name("gelu"));
+    h = set_name(gelu(a), node_name("gelu"));
   }
   return fc2->forward(h);
 }
