@@ -1,0 +1,146 @@
+#include "analysis/node_trace.h"
+
+#include <cmath>
+#include <map>
+#include <set>
+
+#include "autograd/ops.h"
+#include "tensor/ops.h"
+
+namespace gs::analysis {
+namespace {
+
+double norm(const Tensor& t) {
+  NoGradGuard ng;
+  Tensor t64 = op::to(t, kFloat64);
+  return std::sqrt(op::sum(op::mul(t64, t64)).item<double>());
+}
+
+// Nodes and leaves that `t` depends on.
+struct Subgraph {
+  std::set<const Node*> nodes;
+  std::set<const AutogradMeta*> leaves;
+};
+Subgraph below(const Tensor& t) {
+  Subgraph s;
+  if (!t.defined()) return s;
+  if (auto fn = grad_fn(t)) {
+    std::vector<const Node*> stack{fn.get()};
+    while (!stack.empty()) {
+      const Node* n = stack.back();
+      stack.pop_back();
+      if (!s.nodes.insert(n).second) continue;
+      for (const Edge& e : n->inputs) {
+        if (e.fn) stack.push_back(e.fn.get());
+        else if (e.leaf) s.leaves.insert(e.leaf.get());
+      }
+    }
+  } else if (t.impl()->autograd) {
+    s.leaves.insert(t.impl()->autograd.get());
+  }
+  return s;
+}
+
+// Collects the gradient each node/leaf of a subgraph receives during one backward pass.
+struct Collect : Observer {
+  const Subgraph* only = nullptr;  // null: every node
+  std::vector<TraceRow> rows;
+  std::map<const void*, Tensor> grads;  // keyed by Node* or AutogradMeta*
+  bool keep = false;
+  void on_node(const NodeEvent& e) override {
+    if (only && !only->nodes.count(&e.node)) return;
+    if (keep) grads[&e.node] = e.grad_output;
+    rows.push_back({e.node.name, e.node.op, e.node.output_shape, norm(e.grad_output), 0, false});
+  }
+  void on_leaf(const LeafEvent& e) override {
+    if (only && !only->leaves.count(&e.leaf)) return;
+    if (keep) grads[&e.leaf] = e.grad;
+    rows.push_back({e.leaf.name, "(leaf)", e.grad.shape(), norm(e.grad), 0, false});
+  }
+};
+
+std::map<const void*, Tensor> backward_below(const Tensor& logits, const Tensor& upstream, const Subgraph& sub,
+                                             std::map<const void*, std::string>& names) {
+  Collect c;
+  c.only = &sub;
+  c.keep = true;
+  {
+    ObserverScope scope(c);
+    grad({logits}, {logits}, {op::to(upstream, logits.dtype())}, /*retain_graph=*/true);
+  }
+  for (const Node* n : sub.nodes) names[n] = n->name;
+  for (const AutogradMeta* m : sub.leaves) names[m] = m->name;
+  return c.grads;
+}
+
+}  // namespace
+
+NodeTrace trace_backward(const Tensor& loss, const Tensor& logits, const Tensor& hidden) {
+  if (!requires_grad_flag(loss)) fail("trace_backward", "the loss does not require grad");
+  if (loss.numel() != 1) fail("trace_backward", "the loss must have one element, got ", shape_str(loss.shape()));
+  const Subgraph sub = below(hidden);
+  Collect c;
+  {
+    ObserverScope scope(c);
+    grad({loss}, {logits}, {}, /*retain_graph=*/true);
+  }
+  NodeTrace t;
+  const auto fn = grad_fn(logits);
+  for (const TraceRow& r : c.rows)
+    if (fn && r.name == fn->name && r.op == fn->op && r.shape == logits.shape()) {
+      t.logit_grad_norm = r.grad_norm;
+      break;
+    }
+  for (TraceRow r : c.rows) {
+    r.relative = t.logit_grad_norm > 0 ? r.grad_norm / t.logit_grad_norm : 0;
+    t.rows.push_back(std::move(r));
+  }
+  // mark rows below the head (by name + op, which is how rows identify nodes)
+  std::set<std::pair<std::string, std::string>> below_names;
+  for (const Node* n : sub.nodes) below_names.insert({n->name, n->op});
+  for (const AutogradMeta* m : sub.leaves) below_names.insert({m->name, "(leaf)"});
+  for (TraceRow& r : t.rows) r.below_head = below_names.count({r.name, r.op}) > 0;
+  return t;
+}
+
+LeakReport leak_test(const Tensor& logits, const Tensor& hidden, const Tensor& G, const HeadBasis& basis) {
+  if (G.shape() != logits.shape())
+    fail("leak_test", "logit gradient ", shape_str(G.shape()), " does not match logits ", shape_str(logits.shape()));
+  const Subgraph sub = below(hidden);
+  if (sub.nodes.empty() && sub.leaves.empty()) fail("leak_test", "nothing below the head requires grad");
+  const LogitGradSplit split = split_logit_grad(G, basis);
+  std::map<const void*, std::string> names;
+  const auto full = backward_below(logits, G, sub, names);
+  const auto des = backward_below(logits, split.destroyed, sub, names);
+  const auto vis = backward_below(logits, split.visible, sub, names);
+  LeakReport r;
+  // Nodes whose full gradient is itself rounding noise (e.g. an attention key bias, whose exact
+  // gradient is 0 because softmax ignores a per-query shift) have no meaningful relative error:
+  // they are skipped when below 1e-9 of the largest full gradient below the head.
+  double largest = 0;
+  std::map<const void*, double> full_norm;
+  for (const auto& [key, gf] : full) largest = std::max(largest, full_norm[key] = norm(gf));
+  for (const auto& [key, gf] : full) {
+    const double nf = full_norm[key];
+    if (nf <= 1e-9 * largest) continue;
+    ++r.nodes_checked;
+    if (auto it = des.find(key); it != des.end()) {
+      const double d = norm(it->second) / nf;
+      if (d >= r.destroyed_max) {
+        r.destroyed_max = d;
+        r.destroyed_node = names[key];
+      }
+    }
+    if (auto it = vis.find(key); it != vis.end()) {
+      NoGradGuard ng;
+      const double v = norm(op::sub(op::to(it->second, kFloat64), op::to(gf, kFloat64))) / nf;
+      if (v >= r.visible_max_diff) {
+        r.visible_max_diff = v;
+        r.visible_node = names[key];
+      }
+    }
+  }
+  return r;
+}
+
+}  // namespace gs::analysis

@@ -1,0 +1,54 @@
+#pragma once
+// Every node of a backward pass (issue 4 item 2), built on the engine's observer and its
+// explicit-gradient, functional backward — nothing here is special to one model:
+//
+//   trace_backward   one backward pass from the loss: for every node and leaf, its name, op,
+//                    shape, the norm of the gradient it receives and that norm relative to
+//                    ||G||_F, the gradient arriving at the logits.
+//   leak_test        backpropagate only the destroyed part G - G Q Q^T from the logits and
+//                    report the largest gradient that reaches any node below the head, relative
+//                    to that node's full gradient (~0: what the head destroys never comes back);
+//                    backpropagate only the visible part G Q Q^T and report the largest relative
+//                    difference from the full backward at any node below the head (~0).
+// "Below the head" means the nodes and leaves the hidden states depend on (the backbone).
+// Both leave every .grad untouched (they use gs::grad(), which accumulates nothing), and keep the
+// graph (retain_graph) so the caller can run more passes.
+#include <string>
+#include <vector>
+
+#include "analysis/head_bottleneck.h"
+#include "tensor/tensor.h"
+
+namespace gs::analysis {
+
+struct TraceRow {
+  std::string name, op;  // op is "(leaf)" for parameters
+  Shape shape;
+  double grad_norm = 0;
+  double relative = 0;   // grad_norm / ||G||_F
+  bool below_head = false;
+};
+
+struct NodeTrace {
+  double logit_grad_norm = 0;  // ||G||_F: the gradient arriving at the logits node
+  std::vector<TraceRow> rows;  // in backward order (newest node first), leaves where they finish
+};
+
+// loss: scalar; logits: the [N, V] logits tensor the loss was computed from; hidden: the hidden
+// states entering the head (marks which rows are below the head; may be undefined).
+NodeTrace trace_backward(const Tensor& loss, const Tensor& logits, const Tensor& hidden = Tensor());
+
+struct LeakReport {
+  double destroyed_max = 0;     // max over nodes below the head of ||g_destroyed|| / ||g_full||
+  double visible_max_diff = 0;  // max over nodes below the head of ||g_visible - g_full|| / ||g_full||
+  std::string destroyed_node, visible_node;  // where each maximum occurred
+  // nodes and leaves below the head compared: those whose full gradient is above 1e-9 of the
+  // largest one there (a gradient that is exactly 0 in exact arithmetic, such as an attention
+  // key bias's, is rounding noise and has no meaningful relative error)
+  int64_t nodes_checked = 0;
+};
+
+// G: the exact logit gradient [N, V] (dL/dlogits); basis: head_basis(head matrix).
+LeakReport leak_test(const Tensor& logits, const Tensor& hidden, const Tensor& G, const HeadBasis& basis);
+
+}  // namespace gs::analysis
