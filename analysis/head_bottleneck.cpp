@@ -1,0 +1,212 @@
+// Entry points of the head metrics: input checks, the sources of G, the basis, and assembly.
+// The pass itself is in head_pass.cpp, the spectrum in head_spectrum.cpp.
+#include "analysis/head_bottleneck.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+#include "analysis/head_internal.h"
+#include "tensor/ops.h"
+
+namespace gs::analysis {
+namespace detail {
+
+int64_t GradSource::valid_count() const {
+  int64_t n = 0;
+  for (uint8_t v : valid()) n += v;
+  return n;
+}
+
+SoftmaxGradSource::SoftmaxGradSource(Tensor H, Tensor W, Tensor targets, int64_t ignore_index)
+    : H_(std::move(H)), W_(std::move(W)), targets_(std::move(targets)), ignore_index_(ignore_index) {
+  const std::vector<int64_t> t = targets_.to_vector<int64_t>();
+  valid_.resize(t.size());
+  int64_t n = 0;
+  for (size_t i = 0; i < t.size(); ++i) n += (valid_[i] = t[i] != ignore_index_);
+  scale_ = n > 0 ? 1.0 / static_cast<double>(n) : 0.0;
+}
+
+Tensor SoftmaxGradSource::chunk(int64_t i0, int64_t i1, double* loss_sum) const {
+  const Tensor y = op::narrow(targets_, 0, i0, i1 - i0);
+  Tensor logits = op::matmul(op::narrow(H_, 0, i0, i1 - i0), W_, false, true);
+  const op::CrossEntropyResult ce = op::cross_entropy_forward(logits, y, ignore_index_);
+  if (loss_sum) *loss_sum = ce.loss.item<double>();
+  return op::cross_entropy_backward(logits, y, ce.lse, scale_, ignore_index_);
+}
+
+ExplicitGradSource::ExplicitGradSource(Tensor G) : G_(std::move(G)), valid_(static_cast<size_t>(G_.shape()[0]), 1) {}
+
+Tensor ExplicitGradSource::chunk(int64_t i0, int64_t i1, double* loss_sum) const {
+  if (loss_sum) *loss_sum = std::numeric_limits<double>::quiet_NaN();
+  return op::contiguous(op::narrow(G_, 0, i0, i1 - i0));
+}
+
+int64_t chunk_rows(const HeadMetricsOptions& opts, int64_t rows, int64_t vocab, DType dtype) {
+  int64_t c = opts.chunk;
+  if (c <= 0) {
+    const int64_t per_row = 2 * std::max<int64_t>(vocab, 1) * static_cast<int64_t>(dtype_size(dtype));
+    c = opts.memory_budget_bytes / per_row;
+  }
+  return std::clamp<int64_t>(c, 1, std::max<int64_t>(rows, 1));
+}
+
+double percentile(const std::vector<double>& sorted, double q) {
+  const double pos = q * static_cast<double>(sorted.size() - 1);
+  const size_t lo = static_cast<size_t>(std::floor(pos));
+  const size_t hi = std::min(lo + 1, sorted.size() - 1);
+  const double f = pos - static_cast<double>(lo);
+  return sorted[lo] + f * (sorted[hi] - sorted[lo]);
+}
+
+}  // namespace detail
+
+namespace {
+
+constexpr const char* kOp = "head_metrics";
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// NaN or Inf anywhere in x [R, C] shows as a non-finite float64 row sum of squares (a finite
+// float32 row cannot overflow it; float64 entries beyond 1e154 would, and are reported too).
+void check_finite(const char* what, const Tensor& x) {
+  const std::vector<double> rs = op::row_sumsq(x).to_vector<double>();
+  for (size_t i = 0; i < rs.size(); ++i)
+    if (!std::isfinite(rs[i]))
+      fail(kOp, what, " ", shape_str(x.shape()), " has NaN or Inf (first in row ", i, ")");
+}
+
+void check_matrix(const char* what, const Tensor& x) {
+  if (!x.defined()) fail(kOp, what, " is undefined");
+  if (x.dim() != 2) fail(kOp, what, " must be 2-d, got ", shape_str(x.shape()));
+  if (!is_floating(x.dtype())) fail(kOp, what, " must be float32 or float64, got ", dtype_name(x.dtype()));
+}
+
+void check_basis(const HeadBasis& b, int64_t V, int64_t D) {
+  if (!b.Q.defined() || b.Q.dim() != 2 || b.Q.shape()[0] != V || b.Q.shape()[1] != b.rank || !b.coeffs.defined() ||
+      b.coeffs.shape() != Shape{b.rank, D} || b.coeffs.dtype() != kFloat64)
+    fail(kOp, "basis (Q ", b.Q.defined() ? shape_str(b.Q.shape()) : "undefined", ", rank ", b.rank,
+         ") does not match W [", V, ", ", D, "]: use head_basis(W)");
+}
+
+// The compute dtype: the input's, or float64 when promoted.
+DType compute_dtype(DType in, const HeadMetricsOptions& o) { return o.promote_float64 ? kFloat64 : in; }
+
+// Q in the compute dtype and device (a copy only when they differ from the basis's).
+HeadBasis basis_for(const HeadBasis& b, DType dt, Device dev) {
+  HeadBasis out = b;
+  out.Q = op::to(op::to(b.Q, dt), dev);
+  return out;
+}
+
+// Header fields, the pass and the spectrum, shared by head_metrics and grad_metrics.
+HeadMetrics assemble(const detail::GradSource& src, const Tensor& H, const HeadBasis& basis, int64_t dim,
+                     const HeadMetricsOptions& opts, double basis_s) {
+  HeadMetrics m;
+  m.tokens = src.valid_count();
+  m.vocab = src.vocab();
+  m.dim = dim;
+  m.basis_rank = basis.rank;
+  m.rank_tol = basis.rel_tol;
+  m.run.basis_s = basis_s;
+  const int64_t chunk = detail::chunk_rows(opts, src.rows(), src.vocab(), src.dtype());
+  m.run.chunk = chunk;
+  auto t0 = std::chrono::steady_clock::now();
+  detail::metrics_pass(src, H, basis, chunk, m);
+  m.run.pass_s = seconds_since(t0);
+  if (opts.topk > 0 || opts.exact_spectrum) {
+    t0 = std::chrono::steady_clock::now();
+    m.spectrum = detail::spectrum(src, m.logit_grad_norm * m.logit_grad_norm, dim, opts, chunk);
+    m.run.spectrum_s = seconds_since(t0);
+  }
+  return m;
+}
+
+}  // namespace
+
+HeadBasis head_basis(const Tensor& W, double rank_tol) {
+  check_matrix("W", W);
+  return op::orthonormal_basis(W, rank_tol);
+}
+
+HeadMetrics head_metrics(const Tensor& H, const Tensor& W, const Tensor& targets, const HeadMetricsOptions& opts) {
+  check_matrix("W", W);
+  check_finite("W", W);
+  const auto t0 = std::chrono::steady_clock::now();
+  const HeadBasis basis = head_basis(opts.promote_float64 ? op::to(W, kFloat64) : W, opts.rank_tol);
+  const double basis_s = seconds_since(t0);
+  HeadMetrics m = head_metrics(H, W, targets, basis, opts);
+  m.run.basis_s = basis_s;
+  return m;
+}
+
+HeadMetrics head_metrics(const Tensor& H_in, const Tensor& W_in, const Tensor& targets, const HeadBasis& basis,
+                         const HeadMetricsOptions& opts) {
+  check_matrix("H", H_in);
+  check_matrix("W", W_in);
+  const int64_t N = H_in.shape()[0], D = H_in.shape()[1], V = W_in.shape()[0];
+  if (W_in.shape()[1] != D)
+    fail(kOp, "H ", shape_str(H_in.shape()), " and W ", shape_str(W_in.shape()), " disagree on D (W must be [V, D])");
+  if (H_in.dtype() != W_in.dtype())
+    fail(kOp, "H is ", dtype_name(H_in.dtype()), " but W is ", dtype_name(W_in.dtype()));
+  if (H_in.device() != W_in.device() || targets.device() != H_in.device()) fail(kOp, "H, W and targets on different devices");
+  if (!targets.defined() || targets.dtype() != kInt64 || targets.shape() != Shape{N})
+    fail(kOp, "targets must be int64 [", N, "] for H ", shape_str(H_in.shape()), ", got ",
+         targets.defined() ? std::string(dtype_name(targets.dtype())) + " " + shape_str(targets.shape()) : "undefined");
+  if (V == 0) fail(kOp, "W ", shape_str(W_in.shape()), " has no rows (V = 0)");
+  const std::vector<int64_t> t = targets.to_vector<int64_t>();
+  int64_t n_valid = 0;
+  for (int64_t i = 0; i < N; ++i) {
+    if (t[i] == opts.ignore_index) continue;
+    if (t[i] < 0 || t[i] >= V)
+      fail(kOp, "target ", t[i], " at row ", i, " is out of range for V = ", V, " (and not ignore_index ",
+           opts.ignore_index, ")");
+    ++n_valid;
+  }
+  if (n_valid == 0) fail(kOp, "no valid targets: all ", N, " rows are ignore_index (", opts.ignore_index, ")");
+  check_finite("H", H_in);
+  check_finite("W", W_in);
+  check_basis(basis, V, D);
+
+  const DType dt = compute_dtype(H_in.dtype(), opts);
+  const Tensor H = op::contiguous(op::to(H_in, dt)), W = op::contiguous(op::to(W_in, dt));
+  const detail::SoftmaxGradSource src(H, W, op::contiguous(targets), opts.ignore_index);
+  return assemble(src, H, basis_for(basis, dt, H.device()), D, opts, 0.0);
+}
+
+HeadMetrics grad_metrics(const Tensor& G_in, const Tensor& H_in, const HeadBasis& basis, const HeadMetricsOptions& opts) {
+  check_matrix("G", G_in);
+  const int64_t N = G_in.shape()[0], V = G_in.shape()[1];
+  const int64_t D = basis.coeffs.defined() && basis.coeffs.dim() == 2 ? basis.coeffs.shape()[1] : 0;
+  check_basis(basis, V, D);
+  check_finite("G", G_in);
+  const DType dt = compute_dtype(G_in.dtype(), opts);
+  Tensor H;
+  if (H_in.defined()) {
+    check_matrix("H", H_in);
+    if (H_in.shape() != Shape{N, D})
+      fail(kOp, "H ", shape_str(H_in.shape()), " must be [N, D] = [", N, ", ", D, "] for G ", shape_str(G_in.shape()));
+    check_finite("H", H_in);
+    H = op::contiguous(op::to(op::to(H_in, dt), G_in.device()));
+  }
+  const detail::ExplicitGradSource src(op::contiguous(op::to(G_in, dt)));
+  HeadMetrics m = assemble(src, H, basis_for(basis, dt, G_in.device()), D, opts, 0.0);
+  m.loss = std::numeric_limits<double>::quiet_NaN();
+  return m;
+}
+
+Tensor logit_grad(const Tensor& H, const Tensor& W, const Tensor& targets, int64_t ignore_index) {
+  const detail::SoftmaxGradSource src(H, W, targets, ignore_index);
+  return src.chunk(0, H.shape()[0], nullptr);
+}
+
+LogitGradSplit split_logit_grad(const Tensor& G, const HeadBasis& basis) {
+  const Tensor Q = op::to(op::to(basis.Q, G.dtype()), G.device());
+  Tensor visible = op::matmul(op::matmul(G, Q), Q, false, true);
+  Tensor destroyed = op::sub(G, visible);
+  return {visible, destroyed};
+}
+
+}  // namespace gs::analysis

@@ -1,0 +1,130 @@
+#pragma once
+// Head metrics for one batch: how much of the exact logit gradient the LM head lets through
+// (docs: ../shared/PAPER.md, issue 4 item 1).
+//
+// Inputs: hidden states H [N, D] entering the head, the head matrix W [V, D], int64 targets [N]
+// (ignore_index rows excluded). G = (softmax(H W^T) - onehot) / N_valid is never stored beyond a
+// chunk of rows: every pass recomputes G's rows chunk by chunk from H, W and the targets.
+//
+//   Q            orthonormal basis of col(W) (LAPACK QR + SVD of R, numerical rank under rank_tol)
+//   visible      ||G Q||_F; destroyed_fraction = ||G - G Q Q^T||_F / ||G||_F, per row as
+//                ||g||^2 - ||g Q||^2, or directly as ||g - (g Q) Q^T||^2 for rows whose visible part
+//                is over half of ||g||^2 (where the subtraction would cancel; "direct_rows")
+//   update       U = G W W^T + H H^T G (one SGD step on H and W, -eta U) from small products only:
+//                  A = G W = (G Q) K with K = Q^T W;  ||G W W^T|| = ||(G Q) K K^T||  (Q orthonormal)
+//                  B = H^T G (accumulated over chunks as G^T H [V, D], the head's weight gradient)
+//                  <U, G> = ||A||^2 + ||B||^2;  ||H H^T G||^2 = <H^T H, B B^T>;
+//                  <G W W^T, H H^T G> = ||H^T A||^2;  ||U||^2 = sum of the two squares + 2x that.
+//   spectrum     top-k singular values of G: randomized subspace iteration (Halko-Martinsson-Tropp)
+//                with G and G^T applied chunk by chunk, or an exact LAPACK SVD of the materialised G.
+//
+// Costs (N tokens, chunk c rows): three products of N x D x V flops (logits H W^T, G Q and G^T H),
+// the basis once per W (QR of a V x D float64 copy), plus O(N V) elementwise work. Memory beyond the
+// inputs: two c x V buffers (bounded by memory_budget_bytes), Q and G^T H (each V x D), and during
+// the basis one V x D float64 copy of W. The big products run in the input dtype (float32 stays
+// float32 unless promote_float64); every sum, norm and small product is accumulated in float64.
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "tensor/lapack.h"
+#include "tensor/tensor.h"
+
+namespace gs::analysis {
+
+struct HeadMetricsOptions {
+  int64_t chunk = 0;                        // rows per chunk; 0: derived from memory_budget_bytes
+  int64_t memory_budget_bytes = 256 << 20;  // bound on the chunk-sized buffers (two c x V matrices)
+  int64_t ignore_index = -100;
+  int64_t topk = 0;           // singular values of G to compute; 0: no spectrum
+  int power_iters = 2;        // q of Halko-Martinsson-Tropp (q + 1 passes applying G^T G)
+  int64_t oversample = 10;    // extra columns of the randomized range finder
+  uint64_t seed = 0;          // Generator seed of the Gaussian test matrix
+  bool exact_spectrum = false;  // materialise G [N, V] and take every singular value by LAPACK
+  double rank_tol = -1;       // rank(W) = #{sigma_i > rank_tol * sigma_max}; < 0: max(V, D) * 2^-52
+  bool promote_float64 = false;  // run the big products in float64 for float32 inputs (2x time)
+};
+
+// The basis of col(W): Q [V, rank] (W's dtype), coeffs = Q^T W [rank, D] (float64), W's singular
+// values. Compute it once per head and pass it to head_metrics for every batch.
+using HeadBasis = op::OrthonormalBasis;
+HeadBasis head_basis(const Tensor& W, double rank_tol = -1);
+
+struct PerTokenDestroyed {  // ||g_i - Q Q^T g_i|| / ||g_i|| over valid rows with g_i != 0
+  double mean = 0, p5 = 0, p50 = 0, p95 = 0;  // percentiles by linear interpolation (NumPy default)
+  int64_t count = 0;
+};
+
+struct UpdateMetrics {
+  double cosine = 0;              // <U, G> / (||U|| ||G||)
+  double backbone_term_norm = 0;  // ||G W W^T||_F
+  double head_term_norm = 0;      // ||H H^T G||_F
+  int64_t rank_bound = 0;         // 2 D
+};
+
+struct SpectrumMetrics {
+  int64_t topk = 0;                     // number of singular values reported (0: not computed)
+  std::vector<double> singular_values;  // descending
+  // Fewest leading components holding 70 / 90 / 99 / 99.9 % of ||G||_F^2; -1: more than topk.
+  int64_t components_for_70 = -1, components_for_90 = -1, components_for_99 = -1, components_for_999 = -1;
+  // sqrt(||G||^2 - sum_{i <= 2D} sigma_i^2) / ||G||: least relative error of any rank-2D update.
+  // NaN when fewer than min(2D, rank bound) values were computed. From randomized values (slight
+  // underestimates of sigma_i) it is a slight overestimate.
+  double eym_bound_2d = std::numeric_limits<double>::quiet_NaN();
+  bool exact = false;
+};
+
+struct HeadMetrics {
+  int64_t tokens = 0;  // valid rows
+  int64_t vocab = 0, dim = 0;
+  int64_t basis_rank = 0;  // rank of W used for Q
+  double rank_tol = 0;     // its relative tolerance
+  double loss = 0;         // mean cross-entropy over valid rows (NaN for grad_metrics)
+  double logit_grad_norm = 0;  // ||G||_F
+  double visible_norm = 0;     // ||G Q||_F
+  double destroyed_fraction = 0;
+  double visible_cosine = 0;    // ||G Q||_F / ||G||_F
+  double hidden_grad_norm = 0;  // ||G W||_F: the gradient the backbone receives (not in the JSON)
+  PerTokenDestroyed per_token;
+  UpdateMetrics update;
+  SpectrumMetrics spectrum;
+  struct Run {  // how it was computed (not in the JSON)
+    int64_t chunk = 0;        // rows per chunk used
+    int64_t direct_rows = 0;  // rows whose destroyed part was computed directly
+    double basis_s = 0, pass_s = 0, spectrum_s = 0;
+  } run;
+};
+
+// Errors ("head_metrics: ..."): H not 2-d [N, D], W not [V, D] with H's D, dtype or device mismatch,
+// targets not int64 [N], a target outside [0, V) other than ignore_index, no valid target,
+// NaN or Inf in H or W (naming the first bad row), a basis that does not match W.
+HeadMetrics head_metrics(const Tensor& H, const Tensor& W, const Tensor& targets, const HeadMetricsOptions& opts = {});
+HeadMetrics head_metrics(const Tensor& H, const Tensor& W, const Tensor& targets, const HeadBasis& basis,
+                         const HeadMetricsOptions& opts = {});
+
+// The same metrics for an explicit logit gradient G [N, V] (any loss, or a constructed G in
+// tests), with basis = head_basis(W). H [N, D] may be undefined: the update terms are then NaN.
+// Every row counts as a token; loss is NaN; ignore_index is unused.
+HeadMetrics grad_metrics(const Tensor& G, const Tensor& H, const HeadBasis& basis, const HeadMetricsOptions& opts = {});
+
+// The logit gradient G [N, V] = (softmax(H W^T) - onehot) / N_valid (ignored rows 0), materialised:
+// for small problems, tests, and as the explicit upstream gradient of the leak test.
+Tensor logit_grad(const Tensor& H, const Tensor& W, const Tensor& targets, int64_t ignore_index = -100);
+
+// G = visible + destroyed with visible = (G Q) Q^T (what reaches W^T's row space) and
+// destroyed = G - visible (what the head multiplies to zero). G: [..., V].
+struct LogitGradSplit {
+  Tensor visible, destroyed;
+};
+LogitGradSplit split_logit_grad(const Tensor& G, const HeadBasis& basis);
+
+// JSON text with exactly the keys of issue 4 item 3 (tokens, vocab, dim, loss, logit_grad_norm,
+// visible_norm, destroyed_fraction, visible_cosine, per_token_destroyed {mean, p5, p50, p95},
+// update {cosine, backbone_term_norm, head_term_norm, rank_bound}, spectrum {topk,
+// singular_values, components_for_70, components_for_90, components_for_99, components_for_999,
+// eym_bound_2d}). NaN is written as null. analysis/head_json.h gives the nlohmann::json value
+// for callers that add keys (trace, leak).
+std::string to_json(const HeadMetrics& m, int indent = 2);
+
+}  // namespace gs::analysis

@@ -1,0 +1,163 @@
+// The one chunked pass of the head metrics (analysis/head_bottleneck.h has the formulas).
+// Per chunk of c rows: G_c [c, V] from the source, P = G_c Q [c, r], the per-row squares
+// ||g||^2 and ||g Q||^2, the destroyed part (subtracted, or direct where it would cancel), and
+// the update-term accumulators: A = P K (= G_c W), ||P K K^T||^2, H_c^T A, H_c^T H_c (D x D,
+// float64) and G_c^T H_c added into one [V, D] buffer (the head's weight gradient).
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "analysis/head_internal.h"
+#include "tensor/ops.h"
+
+namespace gs::analysis::detail {
+namespace {
+
+// A row's destroyed square ||g||^2 - ||gQ||^2 loses relative accuracy ||g||^2 / destroyed as the
+// visible part takes over; below this share of ||g||^2 it is recomputed as ||g - (gQ)Q^T||^2.
+// At 1/2 the subtraction loses at most a factor 2 over the rounding of the two squares.
+constexpr double kDirectBelow = 0.5;
+
+// Rows of Bt [V, D] converted to float64 per block (bounded temporary) for B B^T = Bt^T Bt.
+constexpr int64_t kGramBlock = 4096;
+
+double sum_of(const std::vector<double>& v) {
+  double s = 0;
+  for (double x : v) s += x;
+  return s;
+}
+
+// Accumulators of the update terms, all float64.
+struct UpdateAcc {
+  Tensor K;      // [r, D] = Q^T W
+  Tensor KKt;    // [r, r] = K K^T
+  Tensor X;      // [D, D] += H_c^T A_c  -> H^T G W
+  Tensor SH;     // [D, D] += H_c^T H_c over valid rows
+  Tensor Bt;     // [V, D] += G_c^T H_c (compute dtype)
+  double a2 = 0;  // ||G W||^2
+  double bb = 0;  // ||G W W^T||^2
+};
+
+}  // namespace
+
+void metrics_pass(const GradSource& src, const Tensor& H, const HeadBasis& basis, int64_t chunk, HeadMetrics& out) {
+  const int64_t N = src.rows(), V = src.vocab();
+  const Tensor& Q = basis.Q;
+  const bool with_update = H.defined();
+  const std::vector<uint8_t>& valid = src.valid();
+
+  UpdateAcc u;
+  if (with_update) {
+    const int64_t D = H.shape()[1];
+    u.K = basis.coeffs;
+    u.KKt = op::matmul(u.K, u.K, false, true);
+    u.X = zeros({D, D}, kFloat64);
+    u.SH = zeros({D, D}, kFloat64);
+    u.Bt = zeros({V, D}, src.dtype(), H.device());
+  }
+
+  double loss = 0, g_sq = 0, vis_sq = 0, des_sq = 0;
+  int64_t direct_rows = 0;
+  std::vector<double> per_token;
+  per_token.reserve(static_cast<size_t>(src.valid_count()));
+
+  for (int64_t i0 = 0; i0 < N; i0 += chunk) {
+    const int64_t c = std::min(chunk, N - i0);
+    double chunk_loss = 0;
+    Tensor G = src.chunk(i0, i0 + c, &chunk_loss);
+    loss += chunk_loss;
+    const Tensor P = op::matmul(G, Q);  // [c, r]
+    const std::vector<double> t = op::row_sumsq(G).to_vector<double>();
+    const std::vector<double> v = op::row_sumsq(P).to_vector<double>();
+    std::vector<double> d(static_cast<size_t>(c));
+    bool need_direct = false;
+    for (int64_t i = 0; i < c; ++i) {
+      d[i] = std::max(0.0, t[i] - v[i]);
+      need_direct |= t[i] > 0 && d[i] < kDirectBelow * t[i];
+    }
+    if (need_direct) {
+      Tensor R = op::matmul(P, Q, false, true);  // (G Q) Q^T  [c, V]
+      op::axpy_(R, -1.0, G);                      // -(G - G Q Q^T): same norm
+      const std::vector<double> dd = op::row_sumsq(R).to_vector<double>();
+      for (int64_t i = 0; i < c; ++i)
+        if (t[i] > 0 && t[i] - v[i] < kDirectBelow * t[i]) {
+          d[i] = dd[i];
+          direct_rows += valid[i0 + i];
+        }
+    }
+    for (int64_t i = 0; i < c; ++i) {
+      g_sq += t[i];
+      vis_sq += v[i];
+      des_sq += d[i];
+      if (valid[i0 + i] && t[i] > 0) per_token.push_back(std::sqrt(d[i] / t[i]));
+    }
+
+    if (with_update) {
+      const Tensor Hc = op::narrow(H, 0, i0, c);
+      const Tensor P64 = op::to(op::to(P, Device::CPU), kFloat64);
+      const Tensor A = op::matmul(P64, u.K);  // G_c W  [c, D]
+      u.a2 += sum_of(op::row_sumsq(A).to_vector<double>());
+      u.bb += sum_of(op::row_sumsq(op::matmul(P64, u.KKt)).to_vector<double>());
+      Tensor H64 = op::contiguous(op::to(op::to(Hc, Device::CPU), kFloat64));
+      op::addmm_(u.X, H64, A, true, false);
+      bool all_valid = true;
+      for (int64_t i = 0; i < c; ++i) all_valid &= valid[i0 + i] != 0;
+      if (!all_valid) {
+        std::vector<double> keep(static_cast<size_t>(c));
+        for (int64_t i = 0; i < c; ++i) keep[i] = valid[i0 + i];
+        H64 = op::mul(H64, from_vector(keep, {c, 1}));
+      }
+      op::addmm_(u.SH, H64, H64, true, false);
+      op::addmm_(u.Bt, G, Hc, true, false);
+    }
+  }
+
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const int64_t n_valid = src.valid_count();
+  out.loss = n_valid > 0 ? loss / static_cast<double>(n_valid) : nan;
+  out.logit_grad_norm = std::sqrt(g_sq);
+  out.visible_norm = std::sqrt(vis_sq);
+  out.destroyed_fraction = g_sq > 0 ? std::sqrt(des_sq / g_sq) : nan;
+  out.visible_cosine = g_sq > 0 ? std::sqrt(vis_sq / g_sq) : nan;
+  out.run.direct_rows = direct_rows;
+
+  std::sort(per_token.begin(), per_token.end());
+  out.per_token.count = static_cast<int64_t>(per_token.size());
+  if (per_token.empty()) {
+    out.per_token.mean = out.per_token.p5 = out.per_token.p50 = out.per_token.p95 = nan;
+  } else {
+    out.per_token.mean = sum_of(per_token) / static_cast<double>(per_token.size());
+    out.per_token.p5 = percentile(per_token, 0.05);
+    out.per_token.p50 = percentile(per_token, 0.50);
+    out.per_token.p95 = percentile(per_token, 0.95);
+  }
+
+  out.update.rank_bound = 2 * out.dim;
+  if (!with_update) {
+    out.hidden_grad_norm = nan;
+    out.update.cosine = out.update.backbone_term_norm = out.update.head_term_norm = nan;
+    return;
+  }
+  // C = B B^T = Bt^T Bt [D, D] in float64, from row blocks of Bt.
+  const int64_t D = H.shape()[1];
+  Tensor C = zeros({D, D}, kFloat64);
+  for (int64_t v0 = 0; v0 < V; v0 += kGramBlock) {
+    const Tensor blk =
+        op::contiguous(op::to(op::to(op::narrow(u.Bt, 0, v0, std::min(kGramBlock, V - v0)), Device::CPU), kFloat64));
+    op::addmm_(C, blk, blk, true, false);
+  }
+  u.Bt = Tensor();
+  const std::vector<double> c = C.to_vector<double>(), sh = op::contiguous(u.SH).to_vector<double>();
+  double hg2 = 0, hh = 0;  // ||H^T G||^2 = tr(C), ||H H^T G||^2 = <H^T H, C>
+  for (int64_t i = 0; i < D; ++i) hg2 += c[i * D + i];
+  for (size_t e = 0; e < c.size(); ++e) hh += sh[e] * c[e];
+  const double cross = sum_of(op::row_sumsq(u.X).to_vector<double>());  // ||H^T G W||^2
+  const double inner = u.a2 + hg2;                                       // <U, G>
+  const double u_sq = u.bb + hh + 2 * cross;                             // ||U||^2
+  out.hidden_grad_norm = std::sqrt(u.a2);
+  out.update.backbone_term_norm = std::sqrt(u.bb);
+  out.update.head_term_norm = std::sqrt(std::max(0.0, hh));
+  out.update.cosine = u_sq > 0 && g_sq > 0 ? inner / (std::sqrt(u_sq) * std::sqrt(g_sq)) : nan;
+}
+
+}  // namespace gs::analysis::detail

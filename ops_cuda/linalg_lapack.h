@@ -1,0 +1,20 @@
+#pragma once
+// CUDA mirror of ops_cpu/linalg_lapack.h (declarations; device pointers). No device
+// implementation exists yet (a cuSOLVER one would use geqrf / orgqr / gesvd): a build without
+// CUDA links the stubs in ops_cuda/stub/linalg_lapack.cpp, and the tensor layer (tensor/lapack.cpp)
+// runs these factorisations on the host for CUDA tensors, so nothing calls these entries today.
+// Contracts as in ops_cpu/linalg_lapack.h.
+#include <cstdint>
+
+namespace gs::cuda {
+
+template <class T>
+int64_t orthonormal_basis(int64_t m, int64_t n, const T* A, double rel_tol, T* Q, double* coeffs, double* sv);
+
+template <class T>
+int64_t svd_values(int64_t m, int64_t n, const T* A, int64_t lda, double* s);
+
+template <class T>
+void row_sumsq(int64_t rows, int64_t cols, const T* X, int64_t ld, double* out);
+
+}  // namespace gs::cuda

@@ -1,0 +1,125 @@
+#include "tensor/lapack.h"
+
+#include <cfloat>
+#include <cmath>
+
+#include "ops_cpu/gemm.h"
+#include "ops_cpu/linalg_lapack.h"
+#include "ops_cuda/gemm.h"
+#include "tensor/convert.h"
+#include "tensor/creation.h"
+#include "tensor/dispatch.h"
+#include "tensor/elementwise.h"
+#include "tensor/reduce.h"
+#include "tensor/views.h"
+
+namespace gs::op {
+namespace {
+
+void check_matrix(const char* op, const Tensor& A) {
+  if (A.dim() != 2) fail(op, "expected a 2-d matrix, got ", shape_str(A.shape()));
+  if (!is_floating(A.dtype())) fail(op, "expected a floating-point matrix, got ", dtype_name(A.dtype()));
+}
+
+void check_lapack(const char* op, int64_t code) {
+  if (code < 0) fail(op, "LAPACK failed (code ", code, ")");
+}
+
+void check_finite(const char* op, const Tensor& A, const std::vector<double>& sv) {
+  for (double s : sv)
+    if (!std::isfinite(s)) fail(op, "A ", shape_str(A.shape()), " has NaN or Inf entries");
+}
+
+}  // namespace
+
+OrthonormalBasis orthonormal_basis(const Tensor& A_in, double rel_tol) {
+  const char* op = "orthonormal_basis";
+  check_matrix(op, A_in);
+  const Tensor A = contiguous(to(A_in, Device::CPU));
+  const int64_t m = A.shape()[0], n = A.shape()[1], k = std::min(m, n);
+  OrthonormalBasis out;
+  out.rel_tol = rel_tol >= 0 ? rel_tol : static_cast<double>(std::max(m, n)) * DBL_EPSILON;
+  out.singular_values.assign(static_cast<size_t>(k), 0.0);
+  Tensor qbuf = empty({m, k}, A.dtype());
+  Tensor coeffs = zeros({k, n}, kFloat64);
+  detail::dispatch_float(op, A.dtype(), [&]<class T>() {
+    const int64_t r = cpu::orthonormal_basis<T>(m, n, A.data<T>(), out.rel_tol, qbuf.data<T>(), coeffs.data<double>(),
+                                                out.singular_values.data());
+    check_lapack(op, r);
+    out.rank = r;
+  });
+  check_finite(op, A_in, out.singular_values);
+  const int64_t r = out.rank;
+  out.Q = r == k ? qbuf : view(narrow(flatten(qbuf), 0, 0, m * r), {m, r});
+  out.coeffs = narrow(coeffs, 0, 0, r);
+  if (A_in.device() != Device::CPU) out.Q = to(out.Q, A_in.device());
+  return out;
+}
+
+std::vector<double> svd_values(const Tensor& A_in) {
+  const char* op = "svd_values";
+  check_matrix(op, A_in);
+  const Tensor A = contiguous(to(A_in, Device::CPU));
+  const int64_t m = A.shape()[0], n = A.shape()[1];
+  std::vector<double> s(static_cast<size_t>(std::min(m, n)));
+  detail::dispatch_float(op, A.dtype(), [&]<class T>() {
+    check_lapack(op, cpu::svd_values<T>(m, n, A.data<T>(), n, s.data()));
+  });
+  check_finite(op, A_in, s);
+  return s;
+}
+
+Tensor row_sumsq(const Tensor& X_in) {
+  const char* op = "row_sumsq";
+  check_matrix(op, X_in);
+  if (X_in.device() != Device::CPU) {
+    const Tensor x = to(X_in, kFloat64);
+    return sum(mul(x, x), {1});
+  }
+  const int64_t rows = X_in.shape()[0], cols = X_in.shape()[1];
+  Tensor out = empty({rows}, kFloat64);
+  // rows read in place when the last dim is contiguous (a narrow() of rows or columns is fine)
+  const bool direct = X_in.strides()[1] == 1 && (rows <= 1 || X_in.strides()[0] >= cols);
+  const Tensor X = direct ? X_in : contiguous(X_in);
+  const int64_t ld = direct ? std::max<int64_t>(X.strides()[0], cols) : cols;
+  detail::dispatch_float(op, X.dtype(), [&]<class T>() {
+    if (rows > 0) cpu::row_sumsq<T>(rows, cols, X.data<T>(), ld, out.data<double>());
+  });
+  return out;
+}
+
+void addmm_(const Tensor& C, const Tensor& A_in, const Tensor& B_in, bool trans_a, bool trans_b, double alpha,
+            double beta) {
+  const char* op = "addmm_";
+  if (C.dim() != 2 || A_in.dim() != 2 || B_in.dim() != 2)
+    fail(op, "operands must be 2-d, got ", shape_str(C.shape()), ", ", shape_str(A_in.shape()), " and ",
+         shape_str(B_in.shape()));
+  if (A_in.dtype() != C.dtype() || B_in.dtype() != C.dtype())
+    fail(op, "dtype mismatch: ", dtype_name(C.dtype()), ", ", dtype_name(A_in.dtype()), " and ",
+         dtype_name(B_in.dtype()));
+  if (A_in.device() != C.device() || B_in.device() != C.device()) fail(op, "operands on different devices");
+  if (!C.is_contiguous()) fail(op, "the output must be contiguous");
+  const int64_t M = C.shape()[0], N = C.shape()[1];
+  const int64_t am = A_in.shape()[trans_a ? 1 : 0], K = A_in.shape()[trans_a ? 0 : 1];
+  const int64_t bk = B_in.shape()[trans_b ? 1 : 0], bn = B_in.shape()[trans_b ? 0 : 1];
+  if (am != M || bn != N || bk != K)
+    fail(op, "shapes ", shape_str(A_in.shape()), (trans_a ? "^T" : ""), " and ", shape_str(B_in.shape()),
+         (trans_b ? "^T" : ""), " do not give ", shape_str(C.shape()));
+  if (M == 0 || N == 0) return;
+  const Tensor A = contiguous(A_in), B = contiguous(B_in);
+  const int64_t lda = A.shape()[1], ldb = B.shape()[1];
+  detail::dispatch_float(op, C.dtype(), [&]<class T>() {
+    const T a = static_cast<T>(alpha), b = static_cast<T>(beta);
+    if (C.device() == Device::CPU) {
+      cpu::gemm<T>(trans_a, trans_b, M, N, K, a, A.data<T>(), std::max<int64_t>(lda, 1), B.data<T>(),
+                   std::max<int64_t>(ldb, 1), b, C.data<T>(), N);
+    } else {
+      detail::cuda_call([&] {
+        cuda::gemm<T>(trans_a, trans_b, M, N, K, a, A.data<T>(), std::max<int64_t>(lda, 1), B.data<T>(),
+                      std::max<int64_t>(ldb, 1), b, C.data<T>(), N);
+      });
+    }
+  });
+}
+
+}  // namespace gs::op
