@@ -42,9 +42,9 @@ struct LeakReport {
   double destroyed_max = 0;     // max over nodes below the head of ||g_destroyed|| / ||g_full||
   double visible_max_diff = 0;  // max over nodes below the head of ||g_visible - g_full|| / ||g_full||
   std::string destroyed_node, visible_node;  // where each maximum occurred
-  // nodes and leaves below the head compared: those whose full gradient is above 1e-9 of the
-  // largest one there (a gradient that is exactly 0 in exact arithmetic, such as an attention
-  // key bias's, is rounding noise and has no meaningful relative error)
+  // nodes and leaves below the head compared: those whose full gradient is above sqrt(machine
+  // epsilon) of the largest one there (a gradient that is exactly 0 in exact arithmetic, such as
+  // an attention key bias's, is rounding noise and has no meaningful relative error)
   int64_t nodes_checked = 0;
 };
 

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
@@ -46,8 +47,9 @@ Trainer::Trainer(std::shared_ptr<LanguageModel> model, TokenStream data, TrainCo
     : model_(std::move(model)),
       data_(std::move(data)),
       config_(std::move(config)),
-      schedule_(make_schedule(config_.schedule, config_.lr, config_.warmup, config_.steps,
-                              config_.lr * config_.min_lr_ratio)),
+      // short runs: warmup never longer than the run itself
+      schedule_(make_schedule(config_.schedule, config_.lr, std::min(config_.warmup, config_.steps),
+                              std::max<int64_t>(1, config_.steps), config_.lr * config_.min_lr_ratio)),
       data_gen_(config_.seed) {
   if (!model_) fail("Trainer", "model is null");
   if (config_.steps < 0 || config_.batch < 1 || config_.seq_len < 1)

@@ -51,14 +51,14 @@ bool plot(const PlotSpec& spec, const std::string& stem) {
      << "set output \"" << esc(stem + ".png") << "\"\n"
      << "set title \"" << esc(spec.title) << "\"\n"
      << "set xlabel \"" << esc(spec.xlabel) << "\"\nset ylabel \"" << esc(spec.ylabel) << "\"\n"
-     << "set grid\nset key outside right\n";
+     << "set grid\nset key below\n";
   if (spec.logx) gp << "set logscale x\n";
   if (spec.logy) gp << "set logscale y\n";
   if (spec.ymin != 0 || spec.ymax != 0) gp << "set yrange [" << spec.ymin << ":" << spec.ymax << "]\n";
   gp << "plot ";
   for (size_t s = 0; s < spec.series.size(); ++s)
-    gp << (s ? ", \\\n     " : "") << "\"" << esc(stem + ".dat") << "\" index " << s << " using 1:2 with linespoints title \""
-       << esc(spec.series[s].title) << "\"";
+    gp << (s ? ", \\\n     " : "") << "\"" << esc(stem + ".dat") << "\" index " << s << " using 1:2 with "
+       << (spec.series[s].reference ? "lines dt 2 lw 2" : "linespoints") << " title \"" << esc(spec.series[s].title) << "\"";
   gp << "\n";
   write_file_atomic(stem + ".gp", gp.str());
   return render(stem + ".gp");

@@ -10,6 +10,7 @@ namespace gs::cli {
 struct Series {
   std::string title;
   std::vector<double> x, y;
+  bool reference = false;  // drawn as a dashed line without points (a theory curve, a bound)
 };
 
 struct PlotSpec {

@@ -1,0 +1,60 @@
+#pragma once
+// The bottleneck measured on a LanguageModel while it trains: at chosen steps, the head metrics of
+// the current batch (G from the model's real logits), a node trace of one backward pass, and —
+// on request — the leak test. Attach to nn::Trainer through its step callback:
+//
+//   analysis::BottleneckMonitor mon(model, {.every = 25});
+//   mon.measure(first_batch, 0);                 // before training
+//   trainer.run(mon.callback());                 // then every 25 steps
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "analysis/head_bottleneck.h"
+#include "analysis/node_trace.h"
+#include "nn/data.h"
+#include "nn/lm.h"
+#include "nn/trainer.h"
+
+namespace gs::analysis {
+
+struct BottleneckSample {
+  int64_t step = 0;
+  double loss = 0;
+  HeadMetrics head;                 // H = head_input(hidden), W = head_matrix(), G from the logits
+  NodeTrace trace;                  // one backward pass, every node
+  std::string first_block_node;     // the first backbone layer's output node
+  double first_block_relative = 0;  // its gradient norm / ||G||_F
+  bool has_leak = false;
+  LeakReport leak;
+};
+
+struct MonitorOptions {
+  int64_t every = 25;     // measure when step % every == 0 (and at the last step)
+  int64_t topk = -1;      // singular values of G; -1: 2 D (+ a few), exact when N x V is small
+  bool leak_test = false; // also run the leak test at every measurement
+};
+
+// One measurement on one batch (the model is not changed; no .grad is touched).
+BottleneckSample measure_bottleneck(const nn::LanguageModel& model, const nn::Batch& batch, int64_t step,
+                                    const MonitorOptions& opt = {});
+
+class BottleneckMonitor {
+ public:
+  BottleneckMonitor(std::shared_ptr<nn::LanguageModel> model, MonitorOptions opt, int64_t total_steps);
+  BottleneckSample& measure(const nn::Batch& batch, int64_t step);
+  // For nn::Trainer::run: measures at every `every` steps and at the last one.
+  nn::StepCallback callback();
+  const std::vector<BottleneckSample>& samples() const { return samples_; }
+  // Called after each measurement (progress display, logging).
+  std::function<void(const BottleneckSample&)> on_sample;
+
+ private:
+  std::shared_ptr<nn::LanguageModel> model_;
+  MonitorOptions opt_;
+  int64_t total_;
+  std::vector<BottleneckSample> samples_;
+};
+
+}  // namespace gs::analysis
