@@ -52,8 +52,8 @@ bool plot(const PlotSpec& spec, const std::string& stem) {
      << "set title \"" << esc(spec.title) << "\"\n"
      << "set xlabel \"" << esc(spec.xlabel) << "\"\nset ylabel \"" << esc(spec.ylabel) << "\"\n"
      << "set grid\nset key below\n";
-  if (spec.logx) gp << "set logscale x\n";
-  if (spec.logy) gp << "set logscale y\n";
+  if (spec.logx) gp << "set logscale x\nset format x \"%g\"\n";
+  if (spec.logy) gp << "set logscale y\nset format y \"%g\"\n";
   if (spec.ymin != 0 || spec.ymax != 0) gp << "set yrange [" << spec.ymin << ":" << spec.ymax << "]\n";
   gp << "plot ";
   for (size_t s = 0; s < spec.series.size(); ++s)
