@@ -1,6 +1,8 @@
-# Installation: headers under include/gradscope/<layer>/, libraries, a CMake package
-# (find_package(gradscope 0.1)) exporting gradscope::tensor, ::autograd, ::nn, ::analysis and the
-# umbrella gradscope::gradscope, and a pkg-config file for builds without CMake.
+# Installation (GRADSCOPE_INSTALL; on by default at the top level): headers under
+# include/gradscope/<layer>/, libraries, a CMake package (find_package(gradscope 0.1)) exporting
+# gradscope::tensor, ::autograd, ::nn, ::analysis and the umbrella gradscope::gradscope, and a
+# pkg-config file for builds without CMake. scripts/check_install installs into a temporary
+# prefix and builds examples/ against it.
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
@@ -8,10 +10,11 @@ set(GS_INSTALL_INCLUDE ${CMAKE_INSTALL_INCLUDEDIR}/gradscope)
 set(GS_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/gradscope)
 
 # Headers keep their layer folders: #include "tensor/tensor.h" works with include/gradscope on
-# the include path, and <gradscope/tensor/tensor.h> with include/.
-foreach(layer tensor autograd nn analysis ops_cpu ops_cuda)
-  install(DIRECTORY ${PROJECT_SOURCE_DIR}/${layer}/ DESTINATION ${GS_INSTALL_INCLUDE}/${layer}
-          FILES_MATCHING PATTERN "*.h" PATTERN "stub" EXCLUDE)
+# the include path, and <gradscope/tensor/tensor.h> with include/. GS_PUBLIC_HEADERS
+# (cmake/public_headers.cmake) leaves out the few headers internal to one layer's sources.
+foreach(h ${GS_PUBLIC_HEADERS})
+  get_filename_component(dir ${h} DIRECTORY)
+  install(FILES ${PROJECT_SOURCE_DIR}/${h} DESTINATION ${GS_INSTALL_INCLUDE}/${dir})
 endforeach()
 install(FILES ${PROJECT_BINARY_DIR}/generated/gradscope/version.h DESTINATION ${GS_INSTALL_INCLUDE})
 
@@ -42,7 +45,17 @@ install(FILES ${PROJECT_BINARY_DIR}/gradscopeConfig.cmake ${PROJECT_BINARY_DIR}/
 # pkg-config: one flat link line (static libraries in dependency order).
 set(GS_PC_CUDA "")
 if(GS_WITH_CUDA)
+  find_package(CUDAToolkit REQUIRED)  # ops_cuda/ found it in its own directory scope
   set(GS_PC_CUDA "-L${CUDAToolkit_LIBRARY_DIR} -lcusolver -lcublas -lcudart")
+endif()
+# Relocatable: the prefix is found from the .pc file's own location (pkg-config's ${pcfiledir}),
+# so `cmake --install build --prefix <anywhere>` gives a working file.
+if(IS_ABSOLUTE "${CMAKE_INSTALL_LIBDIR}")
+  set(GS_PC_PREFIX "${CMAKE_INSTALL_PREFIX}")
+else()
+  file(RELATIVE_PATH GS_PC_UP "/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/")
+  string(REGEX REPLACE "/$" "" GS_PC_UP "${GS_PC_UP}")
+  set(GS_PC_PREFIX "\${pcfiledir}/${GS_PC_UP}")
 endif()
 configure_file(${PROJECT_SOURCE_DIR}/cmake/gradscope.pc.in ${PROJECT_BINARY_DIR}/gradscope.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/gradscope.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
