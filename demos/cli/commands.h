@@ -15,6 +15,7 @@ struct Command {
 
 int run_mlp_demo(const Args& args);
 int run_train(const Args& args);
+int run_analyze(const Args& args);
 int run_bottleneck(const Args& args);
 
 }  // namespace gs::cli

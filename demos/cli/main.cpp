@@ -8,6 +8,9 @@
 namespace {
 
 const gs::cli::Command kCommands[] = {
+    {"analyze", "head metrics of one batch from .npy files (W, H, targets) or a checkpoint: how much of the "
+                "logit gradient the head destroys; with a model also the node trace and the leak test",
+     gs::cli::run_analyze},
     {"bottleneck", "the main job: train a small LM and measure how much of the logit gradient the head destroys, "
                    "at every node",
      gs::cli::run_bottleneck},
