@@ -114,7 +114,7 @@ HeadMetrics assemble(const detail::GradSource& src, const Tensor& H, const HeadB
   const int64_t chunk = detail::chunk_rows(opts, src.rows(), src.vocab(), src.dtype());
   m.run.chunk = chunk;
   auto t0 = std::chrono::steady_clock::now();
-  detail::metrics_pass(src, H, basis, chunk, m);
+  detail::metrics_pass(src, H, basis, chunk, opts.update_terms, m);
   m.run.pass_s = seconds_since(t0);
   if (opts.topk > 0 || opts.exact_spectrum) {
     t0 = std::chrono::steady_clock::now();
@@ -124,26 +124,8 @@ HeadMetrics assemble(const detail::GradSource& src, const Tensor& H, const HeadB
   return m;
 }
 
-}  // namespace
-
-HeadBasis head_basis(const Tensor& W, double rank_tol) {
-  check_matrix("W", W);
-  return op::orthonormal_basis(W, rank_tol);
-}
-
-HeadMetrics head_metrics(const Tensor& H, const Tensor& W, const Tensor& targets, const HeadMetricsOptions& opts) {
-  check_matrix("W", W);
-  check_finite("W", W);
-  const auto t0 = std::chrono::steady_clock::now();
-  const HeadBasis basis = head_basis(opts.promote_float64 ? op::to(W, kFloat64) : W, opts.rank_tol);
-  const double basis_s = seconds_since(t0);
-  HeadMetrics m = head_metrics(H, W, targets, basis, opts);
-  m.run.basis_s = basis_s;
-  return m;
-}
-
-HeadMetrics head_metrics(const Tensor& H_in, const Tensor& W_in, const Tensor& targets, const HeadBasis& basis,
-                         const HeadMetricsOptions& opts) {
+// All checks of head_metrics except the basis's.
+void validate(const Tensor& H_in, const Tensor& W_in, const Tensor& targets, const HeadMetricsOptions& opts) {
   check_matrix("H", H_in);
   check_matrix("W", W_in);
   const int64_t N = H_in.shape()[0], D = H_in.shape()[1], V = W_in.shape()[0];
@@ -151,10 +133,10 @@ HeadMetrics head_metrics(const Tensor& H_in, const Tensor& W_in, const Tensor& t
     fail(kOp, "H ", shape_str(H_in.shape()), " and W ", shape_str(W_in.shape()), " disagree on D (W must be [V, D])");
   if (H_in.dtype() != W_in.dtype())
     fail(kOp, "H is ", dtype_name(H_in.dtype()), " but W is ", dtype_name(W_in.dtype()));
-  if (H_in.device() != W_in.device() || targets.device() != H_in.device()) fail(kOp, "H, W and targets on different devices");
   if (!targets.defined() || targets.dtype() != kInt64 || targets.shape() != Shape{N})
     fail(kOp, "targets must be int64 [", N, "] for H ", shape_str(H_in.shape()), ", got ",
          targets.defined() ? std::string(dtype_name(targets.dtype())) + " " + shape_str(targets.shape()) : "undefined");
+  if (H_in.device() != W_in.device() || targets.device() != H_in.device()) fail(kOp, "H, W and targets on different devices");
   if (V == 0) fail(kOp, "W ", shape_str(W_in.shape()), " has no rows (V = 0)");
   const std::vector<int64_t> t = targets.to_vector<int64_t>();
   int64_t n_valid = 0;
@@ -168,12 +150,37 @@ HeadMetrics head_metrics(const Tensor& H_in, const Tensor& W_in, const Tensor& t
   if (n_valid == 0) fail(kOp, "no valid targets: all ", N, " rows are ignore_index (", opts.ignore_index, ")");
   check_finite("H", H_in);
   check_finite("W", W_in);
-  check_basis(basis, V, D);
+}
 
+// head_metrics after validation.
+HeadMetrics run_validated(const Tensor& H_in, const Tensor& W_in, const Tensor& targets, const HeadBasis& basis,
+                          const HeadMetricsOptions& opts, double basis_s) {
+  const int64_t D = H_in.shape()[1], V = W_in.shape()[0];
+  check_basis(basis, V, D);
   const DType dt = compute_dtype(H_in.dtype(), opts);
   const Tensor H = op::contiguous(op::to(H_in, dt)), W = op::contiguous(op::to(W_in, dt));
   const detail::SoftmaxGradSource src(H, W, op::contiguous(targets), opts.ignore_index);
-  return assemble(src, H, basis_for(basis, dt, H.device()), D, opts, 0.0);
+  return assemble(src, H, basis_for(basis, dt, H.device()), D, opts, basis_s);
+}
+
+}  // namespace
+
+HeadBasis head_basis(const Tensor& W, double rank_tol) {
+  check_matrix("W", W);
+  return op::orthonormal_basis(W, rank_tol);
+}
+
+HeadMetrics head_metrics(const Tensor& H, const Tensor& W, const Tensor& targets, const HeadMetricsOptions& opts) {
+  validate(H, W, targets, opts);
+  const auto t0 = std::chrono::steady_clock::now();
+  const HeadBasis basis = head_basis(opts.promote_float64 ? op::to(W, kFloat64) : W, opts.rank_tol);
+  return run_validated(H, W, targets, basis, opts, seconds_since(t0));
+}
+
+HeadMetrics head_metrics(const Tensor& H, const Tensor& W, const Tensor& targets, const HeadBasis& basis,
+                         const HeadMetricsOptions& opts) {
+  validate(H, W, targets, opts);
+  return run_validated(H, W, targets, basis, opts, 0.0);
 }
 
 HeadMetrics grad_metrics(const Tensor& G_in, const Tensor& H_in, const HeadBasis& basis, const HeadMetricsOptions& opts) {

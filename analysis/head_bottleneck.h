@@ -44,6 +44,9 @@ struct HeadMetricsOptions {
   bool exact_spectrum = false;  // materialise G [N, V] and take every singular value by LAPACK
   double rank_tol = -1;       // rank(W) = #{sigma_i > rank_tol * sigma_max}; < 0: max(V, D) * 2^-52
   bool promote_float64 = false;  // run the big products in float64 for float32 inputs (2x time)
+  // false skips G^T H, one of the three N x D x V products (about a third of the time):
+  // update.cosine and update.head_term_norm are then NaN; backbone_term_norm is still computed.
+  bool update_terms = true;
 };
 
 // The basis of col(W): Q [V, rank] (W's dtype), coeffs = Q^T W [rank, D] (float64), W's singular

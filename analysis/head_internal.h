@@ -63,7 +63,9 @@ int64_t chunk_rows(const HeadMetricsOptions& opts, int64_t rows, int64_t vocab, 
 
 // One pass: everything in HeadMetrics except the spectrum, the header fields and the timings.
 // H: [N, D] in the source's dtype, or undefined (no update terms). basis.Q in the source's dtype.
-void metrics_pass(const GradSource& src, const Tensor& H, const HeadBasis& basis, int64_t chunk, HeadMetrics& out);
+// head_term: accumulate G^T H for the head term and the update cosine.
+void metrics_pass(const GradSource& src, const Tensor& H, const HeadBasis& basis, int64_t chunk, bool head_term,
+                  HeadMetrics& out);
 
 // The spectrum fields; g_sq = ||G||_F^2 from the pass; dim = D (for 2D).
 SpectrumMetrics spectrum(const GradSource& src, double g_sq, int64_t dim, const HeadMetricsOptions& opts,

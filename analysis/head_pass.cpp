@@ -40,7 +40,8 @@ struct UpdateAcc {
 
 }  // namespace
 
-void metrics_pass(const GradSource& src, const Tensor& H, const HeadBasis& basis, int64_t chunk, HeadMetrics& out) {
+void metrics_pass(const GradSource& src, const Tensor& H, const HeadBasis& basis, int64_t chunk, bool head_term,
+                  HeadMetrics& out) {
   const int64_t N = src.rows(), V = src.vocab();
   const Tensor& Q = basis.Q;
   const bool with_update = H.defined();
@@ -53,7 +54,7 @@ void metrics_pass(const GradSource& src, const Tensor& H, const HeadBasis& basis
     u.KKt = op::matmul(u.K, u.K, false, true);
     u.X = zeros({D, D}, kFloat64);
     u.SH = zeros({D, D}, kFloat64);
-    u.Bt = zeros({V, D}, src.dtype(), H.device());
+    if (head_term) u.Bt = zeros({V, D}, src.dtype(), H.device());
   }
 
   double loss = 0, g_sq = 0, vis_sq = 0, des_sq = 0;
@@ -108,7 +109,7 @@ void metrics_pass(const GradSource& src, const Tensor& H, const HeadBasis& basis
         H64 = op::mul(H64, from_vector(keep, {c, 1}));
       }
       op::addmm_(u.SH, H64, H64, true, false);
-      op::addmm_(u.Bt, G, Hc, true, false);
+      if (head_term) op::addmm_(u.Bt, G, Hc, true, false);
     }
   }
 
@@ -138,6 +139,12 @@ void metrics_pass(const GradSource& src, const Tensor& H, const HeadBasis& basis
     out.update.cosine = out.update.backbone_term_norm = out.update.head_term_norm = nan;
     return;
   }
+  out.hidden_grad_norm = std::sqrt(u.a2);
+  out.update.backbone_term_norm = std::sqrt(u.bb);
+  if (!head_term) {
+    out.update.cosine = out.update.head_term_norm = nan;
+    return;
+  }
   // C = B B^T = Bt^T Bt [D, D] in float64, from row blocks of Bt.
   const int64_t D = H.shape()[1];
   Tensor C = zeros({D, D}, kFloat64);
@@ -154,8 +161,6 @@ void metrics_pass(const GradSource& src, const Tensor& H, const HeadBasis& basis
   const double cross = sum_of(op::row_sumsq(u.X).to_vector<double>());  // ||H^T G W||^2
   const double inner = u.a2 + hg2;                                       // <U, G>
   const double u_sq = u.bb + hh + 2 * cross;                             // ||U||^2
-  out.hidden_grad_norm = std::sqrt(u.a2);
-  out.update.backbone_term_norm = std::sqrt(u.bb);
   out.update.head_term_norm = std::sqrt(std::max(0.0, hh));
   out.update.cosine = u_sq > 0 && g_sq > 0 ? inner / (std::sqrt(u_sq) * std::sqrt(g_sq)) : nan;
 }

@@ -317,6 +317,20 @@ TEST_CASE("head metrics: float32 inputs agree with float64", "[analysis]") {
     CHECK(rel(x, z) < 1e-5);
 }
 
+TEST_CASE("head metrics: update_terms = false skips only the head term", "[analysis]") {
+  const int64_t N = 12, V = 20, D = 4;
+  const Tensor H = rnd({N, D}, 38), W = rnd({V, D}, 39), y = targets_with_ignored(N, V, 40, 5);
+  HeadMetricsOptions o;
+  const HeadMetrics a = head_metrics(H, W, y, o);
+  o.update_terms = false;
+  const HeadMetrics b = head_metrics(H, W, y, o);
+  CHECK(std::isnan(b.update.cosine));
+  CHECK(std::isnan(b.update.head_term_norm));
+  CHECK(b.update.backbone_term_norm == a.update.backbone_term_norm);
+  CHECK(b.destroyed_fraction == a.destroyed_fraction);
+  CHECK(b.per_token.p50 == a.per_token.p50);
+}
+
 TEST_CASE("split_logit_grad: visible + destroyed = G, destroyed W = 0", "[analysis]") {
   const Tensor W = rnd({30, 5}, 31), G = rnd({8, 30}, 32);
   const LogitGradSplit s = split_logit_grad(G, head_basis(W));

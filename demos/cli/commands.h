@@ -16,6 +16,9 @@ struct Command {
 int run_mlp_demo(const Args& args);
 int run_train(const Args& args);
 int run_analyze(const Args& args);
+int run_spamlang(const Args& args);
+int run_head_rank(const Args& args);
+int run_equal_norm(const Args& args);
 int run_bottleneck(const Args& args);
 
 }  // namespace gs::cli

@@ -19,6 +19,12 @@ const gs::cli::Command kCommands[] = {
      gs::cli::run_mlp_demo},
     {"train", "train a byte-level language model (transformer | gru | ssm backbone, full | factorized head)",
      gs::cli::run_train},
+    {"spamlang", "SpamLang over a (V, D) grid: accuracy collapses as V/D grows; a direct logit table control learns",
+     gs::cli::run_spamlang},
+    {"head-rank", "factorised heads of several ranks, same budget: loss curves and the token-efficiency ratio",
+     gs::cli::run_head_rank},
+    {"equal-norm", "direct logit step vs the logit change an SGD step through the network makes, at equal norm",
+     gs::cli::run_equal_norm},
 };
 
 int usage(FILE* out) {

@@ -1,0 +1,229 @@
+// The training loop, the direct logit table and the SpamLang grid (analysis/experiments.h).
+// run_head_rank and run_equal_norm live in experiments_rank.cpp and experiments_equal_norm.cpp.
+#include "analysis/experiments.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+
+#include "analysis/head_bottleneck.h"
+#include "autograd/ops.h"
+#include "nn/optim.h"
+#include "tensor/ops.h"
+
+namespace gs::analysis {
+
+std::vector<double> train_loop(const nn::NamedTensors& params, const std::function<Tensor(const nn::Batch&)>& loss_of,
+                               const BatchSource& source, const nn::TrainConfig& tc) {
+  if (!source) fail("train_loop", "no batch source");
+  auto opt = nn::make_optimizer(tc, params);
+  const nn::LrSchedule sched = nn::make_schedule(tc.schedule, tc.lr, std::min(tc.warmup, tc.steps), tc.steps, tc.lr * tc.min_lr_ratio);
+  Generator gen(tc.seed);
+  std::vector<double> losses;
+  losses.reserve(static_cast<size_t>(std::max<int64_t>(0, tc.steps)));
+  for (int64_t step = 0; step < tc.steps; ++step) {
+    opt->lr = sched.at(step);
+    const nn::Batch b = source(gen);
+    const Tensor loss = loss_of(b);
+    const double lv = loss.item<double>();
+    if (!std::isfinite(lv)) fail("train", "loss is ", lv, " at step ", step + 1, "; lower the learning rate");
+    backward(loss);
+    nn::clip_grad_norm(params, tc.clip > 0 ? tc.clip : INFINITY);
+    opt->step();
+    opt->zero_grad();
+    losses.push_back(lv);
+  }
+  return losses;
+}
+
+DirectLogitTable::DirectLogitTable(int64_t vocab, DType dtype) {
+  if (vocab < 1) fail("DirectLogitTable", "vocab must be >= 1, got ", vocab);
+  table = register_parameter("table", zeros({vocab, vocab}, dtype));
+  log_scale = register_parameter("log_scale", zeros({1}, dtype));
+}
+
+Tensor DirectLogitTable::forward(const Tensor& tokens) const {
+  if (tokens.dtype() != kInt64 || tokens.dim() != 2)
+    fail("DirectLogitTable", "tokens must be int64 [B, T], got ", shape_str(tokens.shape()));
+  const Tensor z = mul(embedding(table, tokens), exp(log_scale));  // [B, T, V] * e^log_scale
+  return set_name(reshape(z, {tokens.numel(), vocab()}), node_name("logits"));
+}
+
+Tensor DirectLogitTable::loss(const Tensor& tokens, const Tensor& targets) const {
+  return cross_entropy(forward(tokens), reshape(targets, {targets.numel()}));
+}
+
+namespace {
+
+template <class Logits>
+SpamLangEval evaluate(const Logits& logits_of, const SpamLang& data, int64_t sequences, Generator& gen, int64_t batch) {
+  if (sequences < 1 || batch < 1) fail("evaluate_spamlang", "sequences and batch must be >= 1");
+  NoGradGuard no_grad;
+  int64_t correct = 0, total = 0;
+  double loss_sum = 0;
+  for (int64_t done = 0; done < sequences; done += batch) {
+    const nn::Batch b = data.sample(std::min(batch, sequences - done), gen);
+    const Tensor z = logits_of(b.inputs);
+    const Tensor y = reshape(b.targets, {b.targets.numel()});
+    const auto ce = op::cross_entropy_forward(z, y);
+    loss_sum += ce.loss.item<double>();
+    const auto p = op::argmax(z, 1).to_vector<int64_t>();
+    const auto t = y.to_vector<int64_t>();
+    for (size_t i = 0; i < p.size(); ++i) correct += p[i] == t[i];
+    total += static_cast<int64_t>(p.size());
+  }
+  return {loss_sum / static_cast<double>(total), static_cast<double>(correct) / static_cast<double>(total)};
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+void check_sizes(const char* op, int64_t steps, int64_t batch, int64_t seq_len, double lr) {
+  if (steps < 1) fail(op, "steps must be >= 1, got ", steps);
+  if (batch < 1) fail(op, "batch must be >= 1, got ", batch);
+  if (seq_len < 1) fail(op, "seq_len must be >= 1, got ", seq_len);
+  if (!(lr > 0) || !std::isfinite(lr)) fail(op, "lr must be finite and > 0, got ", lr);
+}
+
+std::string fmt(const char* f, auto... a) {
+  char buf[256];
+  std::snprintf(buf, sizeof buf, f, a...);
+  return buf;
+}
+
+}  // namespace
+
+SpamLangEval evaluate_spamlang(nn::LanguageModel& model, const SpamLang& data, int64_t sequences, Generator& gen,
+                               int64_t batch) {
+  if (data.vocab() > model.config().vocab)
+    fail("evaluate_spamlang", "SpamLang vocab ", data.vocab(), " exceeds the model's vocab ", model.config().vocab);
+  const bool was_training = model.is_training();
+  model.eval();
+  const SpamLangEval e = evaluate([&](const Tensor& x) { return model.forward(x); }, data, sequences, gen, batch);
+  model.train(was_training);
+  return e;
+}
+
+SpamLangEval evaluate_spamlang(const DirectLogitTable& table, const SpamLang& data, int64_t sequences, Generator& gen,
+                               int64_t batch) {
+  if (data.vocab() > table.vocab())
+    fail("evaluate_spamlang", "SpamLang vocab ", data.vocab(), " exceeds the table's vocab ", table.vocab());
+  return evaluate([&](const Tensor& x) { return table.forward(x); }, data, sequences, gen, batch);
+}
+
+namespace {
+nn::LMConfig spamlang_model(const SpamLangConfig& cfg, int64_t V, int64_t D, int64_t seed) {
+  nn::LMConfig m = cfg.model;
+  m.vocab = V;
+  m.d_model = D;
+  m.context = cfg.seq_len;
+  m.seed = cfg.model.seed + static_cast<uint64_t>(seed);
+  return m;
+}
+}  // namespace
+
+void check_spamlang_config(const SpamLangConfig& cfg) {
+  const char* op = "spamlang";
+  if (cfg.vocabs.empty()) fail(op, "the vocabulary list is empty");
+  if (cfg.dims.empty()) fail(op, "the dimension list is empty");
+  for (int64_t v : cfg.vocabs)
+    if (v < 2) fail(op, "every vocabulary size must be >= 2, got ", v);
+  for (int64_t d : cfg.dims)
+    if (d < 2) fail(op, "every dimension must be >= 2 (D = 1 cannot separate symbols), got ", d);
+  if (cfg.seeds < 1) fail(op, "seeds must be >= 1, got ", cfg.seeds);
+  if (cfg.eval_sequences < 1) fail(op, "eval_sequences must be >= 1, got ", cfg.eval_sequences);
+  if (cfg.warmup < 0) fail(op, "warmup must be >= 0, got ", cfg.warmup);
+  check_sizes(op, cfg.steps, cfg.batch, cfg.seq_len, cfg.lr);
+  if (cfg.control && (!(cfg.control_lr > 0) || !std::isfinite(cfg.control_lr)))
+    fail(op, "control lr must be finite and > 0, got ", cfg.control_lr);
+  SpamLang(cfg.vocabs.front(), cfg.seq_len, cfg.zipf);  // checks the Zipf exponent
+  for (int64_t V : cfg.vocabs)
+    for (int64_t D : cfg.dims) {
+      const nn::LMConfig m = spamlang_model(cfg, V, D, 0);
+      m.validate();
+      if (m.backbone == "transformer" && D % m.n_head != 0)
+        fail(op, "the transformer's ", m.n_head, " attention heads do not divide D = ", D,
+             " (pick a head count dividing every D)");
+    }
+}
+
+SpamLangResult run_spamlang(const SpamLangConfig& cfg) {
+  check_spamlang_config(cfg);
+  auto model_cfg = [&](int64_t V, int64_t D, int64_t seed) { return spamlang_model(cfg, V, D, seed); };
+
+  nn::TrainConfig tc;
+  tc.steps = cfg.steps;
+  tc.batch = cfg.batch;
+  tc.seq_len = cfg.seq_len;
+  tc.lr = cfg.lr;
+  tc.warmup = cfg.warmup;
+  tc.progress = false;
+  // held-out sequences come from a generator the training data never uses
+  auto eval_gen = [&](int64_t seed) { return Generator(0x5EEDull * 1000003ull + cfg.model.seed + uint64_t(seed)); };
+
+  SpamLangResult out;
+  for (int64_t V : cfg.vocabs) {
+    const SpamLang data(V, cfg.seq_len, cfg.zipf);
+    const BatchSource source = [&](Generator& g) { return data.sample(cfg.batch, g); };
+    for (int64_t D : cfg.dims) {
+      for (int64_t s = 0; s < cfg.seeds; ++s) {
+        const auto t0 = std::chrono::steady_clock::now();
+        auto model = nn::make_language_model(model_cfg(V, D, s));
+        tc.seed = cfg.model.seed + static_cast<uint64_t>(s);
+        tc.lr = cfg.lr;
+        SpamLangRun r;
+        r.vocab = V;
+        r.dim = D;
+        r.seed = s;
+        r.losses = train_loop(
+            model->named_parameters(), [&](const nn::Batch& b) { return model->loss(b.inputs, b.targets); }, source, tc);
+        Generator eg = eval_gen(s);
+        const SpamLangEval e = evaluate_spamlang(*model, data, cfg.eval_sequences, eg);
+        r.final_loss = e.loss;
+        r.accuracy = e.accuracy;
+        {
+          NoGradGuard no_grad;
+          model->eval();
+          Generator mg = eval_gen(s);
+          const nn::Batch b = data.sample(std::min<int64_t>(cfg.eval_sequences, 64), mg);
+          const Tensor H = model->head()->head_input(model->hidden(b.inputs));
+          r.destroyed_fraction =
+              head_metrics(H, model->head()->head_matrix(), reshape(b.targets, {b.targets.numel()})).destroyed_fraction;
+        }
+        r.seconds = seconds_since(t0);
+        if (cfg.log)
+          cfg.log(fmt("spamlang V=%ld D=%ld seed=%ld: train loss %.3f -> %.3f, held-out loss %.3f, accuracy %.3f, "
+                      "destroyed %.3f (%.1fs)",
+                      long(V), long(D), long(s), r.losses.front(), r.losses.back(), r.final_loss, r.accuracy,
+                      r.destroyed_fraction, r.seconds));
+        out.runs.push_back(std::move(r));
+      }
+    }
+    if (!cfg.control) continue;
+    for (int64_t s = 0; s < cfg.seeds; ++s) {
+      const auto t0 = std::chrono::steady_clock::now();
+      DirectLogitTable table(V, cfg.model.dtype);
+      tc.seed = cfg.model.seed + static_cast<uint64_t>(s);
+      tc.lr = cfg.control_lr;
+      SpamLangControl c;
+      c.vocab = V;
+      c.seed = s;
+      c.losses = train_loop(
+          table.named_parameters(), [&](const nn::Batch& b) { return table.loss(b.inputs, b.targets); }, source, tc);
+      Generator eg = eval_gen(s);
+      const SpamLangEval e = evaluate_spamlang(table, data, cfg.eval_sequences, eg);
+      c.final_loss = e.loss;
+      c.accuracy = e.accuracy;
+      c.seconds = seconds_since(t0);
+      if (cfg.log)
+        cfg.log(fmt("spamlang control (direct logit table) V=%ld seed=%ld: held-out loss %.3f, accuracy %.3f (%.1fs)",
+                    long(V), long(s), c.final_loss, c.accuracy, c.seconds));
+      out.controls.push_back(std::move(c));
+    }
+  }
+  return out;
+}
+
+}  // namespace gs::analysis
