@@ -23,6 +23,8 @@
 // GS_BENCH_PYTHON the interpreter (default /usr/bin/python3, Debian's python3-torch),
 // GS_BENCH_TORCH_PROFILE=1 makes the twin print torch's own per-op table of one step too,
 // GRADSCOPE_NUM_THREADS the threads of both (default: all cores).
+#include <cblas.h>
+
 #include <array>
 #include <cstdio>
 #include <ctime>
@@ -123,7 +125,7 @@ int main() {
               static_cast<long>(cfg.n_layer), static_cast<long>(cfg.d_model), static_cast<long>(cfg.n_head),
               static_cast<long>(cfg.vocab), static_cast<long>(kT), static_cast<long>(kB),
               static_cast<long>(model->parameter_count()), threads);
-  std::printf("#   %ld warm-up steps, %ld timed steps\n", warmup, steps);
+  std::printf("#   %ld warm-up steps, %ld timed steps; openblas core %s\n", warmup, steps, openblas_get_corename());
 
   auto step = [&]() {
     StepTimes s{};

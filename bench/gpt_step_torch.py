@@ -79,6 +79,17 @@ class GPT(nn.Module):
         return F.cross_entropy(logits, targets.reshape(-1))
 
 
+def openblas_core():
+    """The core OpenBLAS picked in this process (torch's BLAS is Debian's OpenBLAS), or '?'."""
+    import ctypes
+    try:
+        lib = ctypes.CDLL("libopenblas.so.0")
+        lib.openblas_get_corename.restype = ctypes.c_char_p
+        return lib.openblas_get_corename().decode()
+    except (OSError, AttributeError):
+        return "?"
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--steps", type=int, default=5)
@@ -97,7 +108,7 @@ def main():
     targets = torch.randint(0, V, (B, T), generator=g)
     n_params = sum(p.numel() for p in model.parameters())
     print(f"# torch {torch.__version__}, threads {torch.get_num_threads()}, {n_params} parameters, "
-          f"{args.warmup} warm-up steps, {args.steps} timed steps")
+          f"{args.warmup} warm-up steps, {args.steps} timed steps; openblas core {openblas_core()}")
 
     def step():
         opt.zero_grad(set_to_none=True)
