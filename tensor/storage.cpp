@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <new>
 
+#include "ops_cpu/threads.h"
 #include "ops_cuda/memory.h"
 #include "tensor/error.h"
 
@@ -21,6 +22,10 @@ void Storage::reset_peak(Device device) {
 }
 
 std::shared_ptr<Storage> Storage::allocate(size_t nbytes, Device device) {
+  // The first tensor applies GRADSCOPE_NUM_THREADS to both thread pools (OpenBLAS, OpenMP), so
+  // the knob works whichever kernel runs first.
+  static const int threads_applied = cpu::num_threads();
+  (void)threads_applied;
   void* p = nullptr;
   if (device == Device::CPU) {
     const size_t rounded = ((nbytes + 63) / 64) * 64;
