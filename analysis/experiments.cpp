@@ -15,8 +15,10 @@
 namespace gs::analysis {
 
 std::vector<double> train_loop(const nn::NamedTensors& params, const std::function<Tensor(const nn::Batch&)>& loss_of,
-                               const BatchSource& source, const nn::TrainConfig& tc) {
+                               const BatchSource& source, const nn::TrainConfig& tc,
+                               const std::function<void(int64_t, double)>& on_step) {
   if (!source) fail("train_loop", "no batch source");
+  if (tc.steps < 1) return {};
   auto opt = nn::make_optimizer(tc, params);
   const nn::LrSchedule sched = nn::make_schedule(tc.schedule, tc.lr, std::min(tc.warmup, tc.steps), tc.steps, tc.lr * tc.min_lr_ratio);
   Generator gen(tc.seed);
@@ -33,6 +35,7 @@ std::vector<double> train_loop(const nn::NamedTensors& params, const std::functi
     opt->step();
     opt->zero_grad();
     losses.push_back(lv);
+    if (on_step) on_step(step + 1, lv);
   }
   return losses;
 }

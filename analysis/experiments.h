@@ -35,9 +35,11 @@ using BatchSource = std::function<nn::Batch(Generator&)>;
 // Trains `params` on loss_of(batch) for tc.steps steps: batches from `source` driven by a
 // Generator seeded with tc.seed; optimiser tc.optimizer (sgd | adam | adamw) at tc.lr with
 // min(tc.warmup, tc.steps) steps of warmup and tc.schedule; clip at tc.clip. Returns the per-step training
-// losses. Throws naming the step when a loss is not finite.
+// losses. Throws naming the step when a loss is not finite. on_step(step, loss) (1-based step)
+// runs after every update when given.
 std::vector<double> train_loop(const nn::NamedTensors& params, const std::function<Tensor(const nn::Batch&)>& loss_of,
-                               const BatchSource& source, const nn::TrainConfig& tc);
+                               const BatchSource& source, const nn::TrainConfig& tc,
+                               const std::function<void(int64_t, double)>& on_step = {});
 
 // The full-rank control: logits = e^s * table[current token], a learned [V, V] matrix (zero at
 // init, so the first logits are uniform) times one learned global scale e^s (s = 0 at init).

@@ -29,7 +29,13 @@ SoftmaxGradSource::SoftmaxGradSource(Tensor H, Tensor W, Tensor targets, int64_t
 
 Tensor SoftmaxGradSource::chunk(int64_t i0, int64_t i1, double* loss_sum) const {
   const Tensor y = op::narrow(targets_, 0, i0, i1 - i0);
-  Tensor logits = op::matmul(op::narrow(H_, 0, i0, i1 - i0), W_, false, true);
+  const int64_t c = i1 - i0;
+  if (!logits_.defined() || logits_.shape()[0] < c) {
+    logits_ = Tensor();
+    logits_ = empty({c, W_.shape()[0]}, H_.dtype(), H_.device());
+  }
+  const Tensor logits = op::narrow(logits_, 0, 0, c);
+  op::addmm_(logits, op::narrow(H_, 0, i0, c), W_, false, true, 1.0, 0.0);
   const op::CrossEntropyResult ce = op::cross_entropy_forward(logits, y, ignore_index_);
   if (loss_sum) *loss_sum = ce.loss.item<double>();
   return op::cross_entropy_backward(logits, y, ce.lse, scale_, ignore_index_);

@@ -23,7 +23,8 @@ class GradSource {
   int64_t valid_count() const;
 };
 
-// G = (softmax(H W^T) - onehot(targets)) / n_valid, recomputed from H, W and the targets.
+// G = (softmax(H W^T) - onehot(targets)) / n_valid, recomputed from H, W and the targets. The
+// logits go into one buffer reused across chunks (not thread-safe).
 class SoftmaxGradSource final : public GradSource {
  public:
   // H [N, D], W [V, D] (one floating dtype), targets int64 [N] already validated.
@@ -37,6 +38,7 @@ class SoftmaxGradSource final : public GradSource {
 
  private:
   Tensor H_, W_, targets_;
+  mutable Tensor logits_;  // [rows of the largest chunk so far, V], reused: no page faults per chunk
   int64_t ignore_index_;
   std::vector<uint8_t> valid_;
   double scale_ = 0;  // 1 / n_valid

@@ -44,7 +44,7 @@ int run_equal_norm(const Args& args) {
       .add("text", "", "text file for the batch and the training (default: Debian's fortunes corpus)")
       .flag("spamlang", "draw the batch (and the training data) from SpamLang over the model's vocabulary")
       .add("vocab", "256", "SpamLang vocabulary size when training here with --spamlang")
-      .add("train-steps", "150", "training steps when no checkpoint is given")
+      .add("train-steps", "100", "training steps when no checkpoint is given")
       .add("train-lr", "3e-3", "learning rate of that training")
       .add("train-batch", "16", "sequences per step of that training")
       .add("batch", "8", "sequences in the evaluation batch")
@@ -106,7 +106,11 @@ int run_equal_norm(const Args& args) {
     std::fflush(stdout);
     const auto losses = analysis::train_loop(
         m32->named_parameters(), [&](const nn::Batch& b) { return m32->loss(b.inputs, b.targets); },
-        [&](Generator& g) { return spam ? spam->sample(tb, g) : text->sample(tb, T, g); }, tc);
+        [&](Generator& g) { return spam ? spam->sample(tb, g) : text->sample(tb, T, g); }, tc,
+        [&](int64_t step, double loss) {
+          if (step % 25 == 0 || step == tc.steps)
+            std::fprintf(stderr, "  step %ld/%ld loss %.4f\n", long(step), long(tc.steps), loss);
+        });
     if (!losses.empty()) std::printf("trained: loss %.3f -> %.3f\n", losses.front(), losses.back());
     model = to_float64(m32->state(), cfg);
     source = "trained here";
@@ -209,7 +213,7 @@ int run_equal_norm(const Args& args) {
   rp.title = "Equal-norm ratio: direct decrease / network-routed decrease";
   rp.xlabel = "eps (Frobenius norm of the logit change)";
   rp.ylabel = "ratio";
-  rp.logx = true;
+  rp.logx = rp.logy = true;  // ratios from 1 (equal) up, often over a decade or more
   Series r1 = positive(eps, ra), r2 = positive(eps, rb);
   r1.title = "all parameters";
   r2.title = "backbone only";
@@ -217,7 +221,10 @@ int run_equal_norm(const Args& args) {
   double lo = INFINITY, hi = 0;
   for (const auto* s : {&r1, &r2})
     for (double v : s->y) lo = std::min(lo, v), hi = std::max(hi, v);
-  rp.logy = hi > 0 && lo > 0 && hi / lo >= 10;  // log scale when the ratios span a decade
+  if (hi > 0) {  // from 1 (the two steps equally good) to above the largest ratio
+    rp.ymin = std::min(1.0, lo);
+    rp.ymax = std::max(hi * 2, 10.0);
+  }
   png = plot(rp, dir + "/ratio") && png;
 
   std::printf("equal-norm: %s model (%s, V=%ld, D=%ld), %ld tokens, loss %.4f, ||G||_F %.4g\n", source.c_str(),
