@@ -94,8 +94,14 @@ void binary_loop(int ndim, const int64_t* shape, const T* a, const int64_t* sa, 
   for (int d = 0; d < ndim; ++d) n *= shape[d];
   const int64_t ia = ndim ? sa[ndim - 1] : 0, ib = ndim ? sb[ndim - 1] : 0;
   if (ndim <= 1) {  // the common case after the tensor layer coalesces dims
-#pragma omp parallel for if (n > kParallelGrain)
-    for (int64_t i = 0; i < n; ++i) out[i] = f(a[i * ia], b[i * ib]);
+    // Branch around the pragma: an `if` clause still enters the OpenMP runtime (a team of one
+    // and a futex call), which costs more than a small op itself.
+    if (n > kParallelGrain) {
+#pragma omp parallel for
+      for (int64_t i = 0; i < n; ++i) out[i] = f(a[i * ia], b[i * ib]);
+    } else {
+      for (int64_t i = 0; i < n; ++i) out[i] = f(a[i * ia], b[i * ib]);
+    }
     return;
   }
   T* o = out;
@@ -114,8 +120,12 @@ void unary(Unary op, int64_t n, const T* x, T* y) {
   switch (op) {
 #define GS_UNARY_CASE(OP)                                                   \
   case Unary::OP:                                                           \
-    _Pragma("omp parallel for if (n > kParallelGrain / 8)")                 \
-    for (int64_t i = 0; i < n; ++i) y[i] = apply_unary(Unary::OP, x[i]);    \
+    if (n > kParallelGrain / 8) {                                           \
+      _Pragma("omp parallel for")                                           \
+      for (int64_t i = 0; i < n; ++i) y[i] = apply_unary(Unary::OP, x[i]);  \
+    } else {                                                                \
+      for (int64_t i = 0; i < n; ++i) y[i] = apply_unary(Unary::OP, x[i]);  \
+    }                                                                       \
     return;
     GS_UNARY_CASE(neg) GS_UNARY_CASE(exp) GS_UNARY_CASE(log) GS_UNARY_CASE(sqrt)
     GS_UNARY_CASE(tanh) GS_UNARY_CASE(sigmoid) GS_UNARY_CASE(relu) GS_UNARY_CASE(gelu)
