@@ -39,6 +39,8 @@ class SpamLang {
   std::vector<double> cdf_;  // Zipf only: cdf_[k] = P(symbol <= k)
 };
 
+// "Held-out" means freshly drawn: SpamLang has only V distinct sequences, so at any useful budget
+// they are symbols the model trained on, and accuracy measures how many symbols it has learned.
 // Next-token accuracy on `sequences` fresh held-out sequences drawn from gen: the fraction of
 // ALL positions (0..T-1; each target is the symbol at the same position, so every one is
 // predictable) where argmax of the model's logits equals the target. Runs without a graph, in
