@@ -21,10 +21,11 @@
 // Costs (N tokens, chunk c rows): three products of N x D x V flops (logits H W^T, G Q and G^T H;
 // G^T H is the head's weight gradient, needed only by the head term and the update cosine:
 // update_terms = false drops it), the basis once per W (QR of a V x D float64 copy), plus O(N V)
-// elementwise work. The spectrum costs about 2 + 2 l / D such products per pass (l = k + p). Memory beyond the
-// inputs: two c x V buffers (bounded by memory_budget_bytes), Q and G^T H (each V x D), and during
-// the basis one V x D float64 copy of W. The big products run in the input dtype (float32 stays
-// float32 unless promote_float64); every sum, norm and small product is accumulated in float64.
+// elementwise work. The spectrum costs about 1 + 2 l / D such products per pass (l = k + p).
+// Memory beyond the inputs: two c x V buffers (bounded by memory_budget_bytes; a third for chunks
+// that need the direct destroyed part), Q and G^T H (each V x D), and during the basis one V x D
+// float64 copy of W. The big products run in the input dtype (float32 stays float32 unless
+// promote_float64); every sum, norm and small product is accumulated in float64.
 #include <cstdint>
 #include <limits>
 #include <string>

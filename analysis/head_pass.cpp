@@ -52,9 +52,11 @@ void metrics_pass(const GradSource& src, const Tensor& H, const HeadBasis& basis
     const int64_t D = H.shape()[1];
     u.K = basis.coeffs;
     u.KKt = op::matmul(u.K, u.K, false, true);
-    u.X = zeros({D, D}, kFloat64);
-    u.SH = zeros({D, D}, kFloat64);
-    if (head_term) u.Bt = zeros({V, D}, src.dtype(), H.device());
+    if (head_term) {
+      u.X = zeros({D, D}, kFloat64);
+      u.SH = zeros({D, D}, kFloat64);
+      u.Bt = zeros({V, D}, src.dtype(), H.device());
+    }
   }
 
   double loss = 0, g_sq = 0, vis_sq = 0, des_sq = 0;
@@ -99,6 +101,7 @@ void metrics_pass(const GradSource& src, const Tensor& H, const HeadBasis& basis
       const Tensor A = op::matmul(P64, u.K);  // G_c W  [c, D]
       u.a2 += sum_of(op::row_sumsq(A).to_vector<double>());
       u.bb += sum_of(op::row_sumsq(op::matmul(P64, u.KKt)).to_vector<double>());
+      if (!head_term) continue;
       Tensor H64 = op::contiguous(op::to(op::to(Hc, Device::CPU), kFloat64));
       op::addmm_(u.X, H64, A, true, false);
       bool all_valid = true;
@@ -109,7 +112,7 @@ void metrics_pass(const GradSource& src, const Tensor& H, const HeadBasis& basis
         H64 = op::mul(H64, from_vector(keep, {c, 1}));
       }
       op::addmm_(u.SH, H64, H64, true, false);
-      if (head_term) op::addmm_(u.Bt, G, Hc, true, false);
+      op::addmm_(u.Bt, G, Hc, true, false);
     }
   }
 
