@@ -1,4 +1,5 @@
 #include "nn/npy.h"
+#include "nn/file_io.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -28,7 +29,6 @@ constexpr size_t kMagicLen = 6;
 // A real header is well under a kilobyte; anything near this is a corrupt length field.
 constexpr uint64_t kMaxHeader = 1u << 24;
 
-std::string errno_str(int e) { return std::strerror(e); }
 
 // Printable excerpt of bytes for messages: non-printable bytes as \xNN, at most 40 characters.
 std::string printable(std::string_view s) {
@@ -230,45 +230,6 @@ uint64_t read_le(const unsigned char* p, int n) {
   return v;
 }
 
-class ReadFile {
- public:
-  explicit ReadFile(const std::string& path) : path_(path) {
-    fd_ = ::open(path.c_str(), O_RDONLY);
-    if (fd_ < 0) fail(path_, "cannot open: ", errno_str(errno));
-    struct stat st {};
-    if (::fstat(fd_, &st) != 0) {
-      const int e = errno;
-      ::close(fd_);
-      fail(path_, "cannot stat: ", errno_str(e));
-    }
-    if (!S_ISREG(st.st_mode)) {
-      ::close(fd_);
-      fail(path_, S_ISDIR(st.st_mode) ? "is a folder, not a .npy file" : "not a regular file");
-    }
-    size_ = static_cast<uint64_t>(st.st_size);
-  }
-  ~ReadFile() { ::close(fd_); }
-  ReadFile(const ReadFile&) = delete;
-  ReadFile& operator=(const ReadFile&) = delete;
-
-  uint64_t size() const { return size_; }
-  void read_at(uint64_t pos, void* out, size_t n) const {
-    char* p = static_cast<char*>(out);
-    while (n > 0) {
-      const ssize_t k = ::pread(fd_, p, std::min<size_t>(n, size_t{1} << 30), static_cast<off_t>(pos));
-      if (k < 0 && errno == EINTR) continue;
-      if (k < 0) fail(path_, "read failed: ", errno_str(errno));
-      if (k == 0) fail(path_, "file ended early at byte ", pos, " (was it changed while loading?)");
-      p += k, pos += static_cast<uint64_t>(k), n -= static_cast<size_t>(k);
-    }
-  }
-
- private:
-  std::string path_;
-  int fd_ = -1;
-  uint64_t size_ = 0;
-};
-
 std::string descr_of(DType t) { return t == kFloat32 ? "<f4" : t == kFloat64 ? "<f8" : "<i8"; }
 
 std::string shape_tuple(const Shape& s) {
@@ -281,7 +242,7 @@ std::string shape_tuple(const Shape& s) {
 }  // namespace
 
 Tensor load_npy(const std::string& path) {
-  ReadFile f(path);
+  detail::ReadFile f(path);
   unsigned char pre[12] = {};
   if (f.size() < 10) {
     std::string got(static_cast<size_t>(f.size()), '\0');
@@ -389,38 +350,11 @@ void save_npy(const std::string& path, const Tensor& t_in) {
   const uint64_t n = header.size();
   for (int i = 0; i < (major == 1 ? 2 : 4); ++i) pre += static_cast<char>((n >> (8 * i)) & 0xff);
 
-  std::string tmp = path + ".tmp.XXXXXX";
-  const int fd = ::mkstemp(tmp.data());
-  if (fd < 0) fail(path, "cannot create a temp file beside it: ", errno_str(errno));
-  ::fchmod(fd, 0644);
-  auto write_all = [&](const void* data, size_t len) {
-    const char* p = static_cast<const char*>(data);
-    while (len > 0) {
-      const ssize_t k = ::write(fd, p, std::min<size_t>(len, size_t{1} << 30));
-      if (k < 0 && errno == EINTR) continue;
-      if (k < 0) {
-        const int e = errno;
-        ::close(fd);
-        ::unlink(tmp.c_str());
-        fail(path, "writing ", tmp, " failed: ", errno_str(e));
-      }
-      p += k, len -= static_cast<size_t>(k);
-    }
-  };
-  write_all(pre.data(), pre.size());
-  write_all(header.data(), header.size());
-  if (t.numel() > 0) write_all(t.raw_data(), static_cast<size_t>(t.numel()) * dtype_size(t.dtype()));
-  const int sync_rc = ::fsync(fd), sync_errno = errno;
-  if (::close(fd) != 0 || sync_rc != 0) {
-    const int e = sync_rc != 0 ? sync_errno : errno;
-    ::unlink(tmp.c_str());
-    fail(path, "flushing ", tmp, " failed: ", errno_str(e));
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int e = errno;
-    ::unlink(tmp.c_str());
-    fail(path, "renaming ", tmp, " over it failed: ", errno_str(e));
-  }
+  detail::AtomicFile f(path);
+  f.write(pre.data(), pre.size());
+  f.write(header.data(), header.size());
+  if (t.numel() > 0) f.write(t.raw_data(), static_cast<size_t>(t.numel()) * dtype_size(t.dtype()));
+  f.commit();
 }
 
 }  // namespace gs::nn

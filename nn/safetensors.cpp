@@ -1,4 +1,5 @@
 #include "nn/safetensors.h"
+#include "nn/file_io.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -7,6 +8,7 @@
 #include <algorithm>
 #include <bit>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <set>
@@ -28,115 +30,12 @@ namespace {
 
 using json = nlohmann::json;
 
-int64_t g_fail_after_bytes = -1;  // detail::inject_save_failure_after
-
 const char* st_dtype(DType t) { return t == kFloat32 ? "F32" : t == kFloat64 ? "F64" : "I64"; }
 
-std::string errno_str(int e) { return std::strerror(e); }
 
 // ---- writing --------------------------------------------------------------------------------
 
-// Owns the temp file until commit(): any exit before that closes and removes it.
-class TempFile {
- public:
-  explicit TempFile(const std::string& target) : target_(target) {
-    tmp_ = target + ".tmp.XXXXXX";
-    fd_ = ::mkstemp(tmp_.data());
-    if (fd_ < 0) fail(target_, "cannot create a temp file beside it: ", errno_str(errno));
-    ::fchmod(fd_, 0644);  // mkstemp makes 0600; a checkpoint is an ordinary file
-  }
-  ~TempFile() {
-    if (fd_ >= 0) ::close(fd_);
-    if (!committed_) ::unlink(tmp_.c_str());
-  }
-  TempFile(const TempFile&) = delete;
-  TempFile& operator=(const TempFile&) = delete;
-
-  void write(const void* data, size_t n) {
-    const char* p = static_cast<const char*>(data);
-    while (n > 0) {
-      size_t chunk = std::min<size_t>(n, size_t{1} << 30);
-      bool inject = false;
-      if (g_fail_after_bytes >= 0) {
-        const auto room = static_cast<size_t>(std::max<int64_t>(0, g_fail_after_bytes - written_));
-        if (chunk >= room) chunk = room, inject = true;
-      }
-      if (chunk > 0) {
-        const ssize_t k = ::write(fd_, p, chunk);
-        if (k < 0) {
-          if (errno == EINTR) continue;
-          fail(target_, "writing ", tmp_, " failed: ", errno_str(errno));
-        }
-        p += k, n -= static_cast<size_t>(k), written_ += k;
-      }
-      if (inject) {
-        g_fail_after_bytes = -1;
-        fail(target_, "writing ", tmp_, " failed: ", errno_str(ENOSPC), " (injected by a test)");
-      }
-    }
-  }
-
-  // fsync, close, rename over the target, fsync the folder.
-  void commit() {
-    if (::fsync(fd_) != 0) fail(target_, "fsync of ", tmp_, " failed: ", errno_str(errno));
-    const int fd = fd_;
-    fd_ = -1;
-    if (::close(fd) != 0) fail(target_, "closing ", tmp_, " failed: ", errno_str(errno));
-    if (::rename(tmp_.c_str(), target_.c_str()) != 0)
-      fail(target_, "renaming ", tmp_, " over it failed: ", errno_str(errno));
-    committed_ = true;
-    std::string dir = std::filesystem::path(target_).parent_path().string();
-    if (dir.empty()) dir = ".";
-    const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
-    if (dfd >= 0) {
-      const int rc = ::fsync(dfd), e = errno;
-      ::close(dfd);
-      // Some filesystems cannot fsync a folder (EINVAL); the rename itself has happened.
-      if (rc != 0 && e != EINVAL)
-        fail(target_, "saved, but fsync of the folder ", dir, " failed: ", errno_str(e));
-    }
-  }
-
- private:
-  std::string target_, tmp_;
-  int fd_ = -1;
-  int64_t written_ = 0;
-  bool committed_ = false;
-};
-
 // ---- reading --------------------------------------------------------------------------------
-
-class ReadFile {
- public:
-  explicit ReadFile(const std::string& path) : path_(path) {
-    fd_ = ::open(path.c_str(), O_RDONLY);
-    if (fd_ < 0) fail(path_, "cannot open: ", errno_str(errno));
-    struct stat st {};
-    if (::fstat(fd_, &st) != 0) fail(path_, "cannot stat: ", errno_str(errno));
-    if (!S_ISREG(st.st_mode)) fail(path_, "not a regular file");
-    size_ = static_cast<uint64_t>(st.st_size);
-  }
-  ~ReadFile() { ::close(fd_); }
-  ReadFile(const ReadFile&) = delete;
-  ReadFile& operator=(const ReadFile&) = delete;
-
-  uint64_t size() const { return size_; }
-  void read_at(uint64_t pos, void* out, size_t n) const {
-    char* p = static_cast<char*>(out);
-    while (n > 0) {
-      const ssize_t k = ::pread(fd_, p, std::min<size_t>(n, size_t{1} << 30), static_cast<off_t>(pos));
-      if (k < 0 && errno == EINTR) continue;
-      if (k < 0) fail(path_, "read failed: ", errno_str(errno));
-      if (k == 0) fail(path_, "file ended early at byte ", pos, " (was it changed while loading?)");
-      p += k, pos += static_cast<uint64_t>(k), n -= static_cast<size_t>(k);
-    }
-  }
-
- private:
-  std::string path_;
-  int fd_ = -1;
-  uint64_t size_ = 0;
-};
 
 struct Entry {
   std::string name;
@@ -145,7 +44,11 @@ struct Entry {
   uint64_t begin, end;
 };
 
-std::string offsets_str(uint64_t b, uint64_t e) { return "[" + std::to_string(b) + ", " + std::to_string(e) + "]"; }
+std::string offsets_str(uint64_t b, uint64_t e) {
+  char buf[48];  // snprintf, not string concatenation: GCC 12 raises a false -Wrestrict on the latter
+  std::snprintf(buf, sizeof buf, "[%llu, %llu]", static_cast<unsigned long long>(b), static_cast<unsigned long long>(e));
+  return buf;
+}
 
 // Parses the header, rejecting duplicate keys in any object (nlohmann keeps the last silently).
 json parse_header(const std::string& path, const std::string& text) {
@@ -225,10 +128,6 @@ Entry parse_entry(const std::string& path, const std::string& name, const json& 
 
 }  // namespace
 
-namespace detail {
-void inject_save_failure_after(int64_t bytes) { g_fail_after_bytes = bytes; }
-}  // namespace detail
-
 void save_safetensors(const std::string& path, const NamedTensors& tensors,
                       const std::map<std::string, std::string>& metadata) {
   // Check everything and build the header before touching the disk.
@@ -256,7 +155,7 @@ void save_safetensors(const std::string& path, const NamedTensors& tensors,
   text.append((8 - text.size() % 8) % 8, ' ');  // the data section starts 8-byte aligned
   const uint64_t n = text.size();
 
-  TempFile f(path);
+  detail::AtomicFile f(path);
   f.write(&n, 8);
   f.write(text.data(), text.size());
   for (const auto& [name, t] : tensors) {
@@ -272,7 +171,7 @@ void save_safetensors(const std::string& path, const std::map<std::string, Tenso
 }
 
 SafetensorsContents load_safetensors(const std::string& path) {
-  ReadFile f(path);
+  detail::ReadFile f(path);
   if (f.size() < 8)
     fail(path, "file is ", f.size(), " bytes, shorter than the 8-byte header length (truncated?)");
   uint64_t n = 0;
