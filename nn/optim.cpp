@@ -208,20 +208,9 @@ void Adam::step() {
     const Tensor& p = params_[i].second;
     Tensor g = grads[i];
     if (!g.defined()) continue;
-    if (weight_decay != 0) {
-      if (decoupled_) op::copy_(p, op::mul(p, 1.0 - lr * weight_decay));
-      else g = op::add(g, op::mul(p, weight_decay));
-    }
-    const int64_t t = ++step_[i].data<int64_t>()[0];
-    const Tensor &m = exp_avg_[i], &v = exp_avg_sq_[i];
-    op::copy_(m, op::mul(m, beta1));
-    op::axpy_(m, 1.0 - beta1, g);
-    op::copy_(v, op::mul(v, beta2));
-    op::axpy_(v, 1.0 - beta2, op::mul(g, g));
-    const double bc1 = 1.0 - std::pow(beta1, static_cast<double>(t));
-    const double bc2 = 1.0 - std::pow(beta2, static_cast<double>(t));
-    Tensor denom = op::add(op::div(op::sqrt(v), std::sqrt(bc2)), eps);
-    op::axpy_(p, -lr / bc1, op::div(m, denom));
+    int64_t& t = step_[i].data<int64_t>()[0];
+    op::adam_update_(p, g, exp_avg_[i], exp_avg_sq_[i], {lr, beta1, beta2, eps, weight_decay, decoupled_, t + 1});
+    ++t;
   }
   ++steps_;
 }

@@ -2,9 +2,11 @@
 
 #include <cmath>
 #include <limits>
+#include <type_traits>
 #include <vector>
 
 #include "ops_cpu/threads.h"
+#include "ops_cpu/vec_math.h"
 
 namespace gs::cpu {
 namespace {
@@ -29,6 +31,26 @@ T row_logsumexp(int64_t V, const T* x) {
   // all -inf: m = -inf, s = 0, lse = -inf (loss NaN). A +inf entry makes m = +inf and
   // lse = +inf (loss inf, or NaN when the target logit is +inf too).
   return static_cast<T>(static_cast<double>(m) + std::log(s));
+}
+
+// float32: two vectorised passes over the (cache-resident) row, a max then a sum of
+// exp(x - max), with the same edge results as the one-pass loop above.
+template <>
+float row_logsumexp<float>(int64_t V, const float* x) {
+  const float m = vec::max(V, x);  // NaN entries skipped here, but they poison the sum
+  if (m == -std::numeric_limits<float>::infinity() || m == std::numeric_limits<float>::infinity())
+    return m;
+  return static_cast<float>(static_cast<double>(m) + std::log(vec::sum_exp(V, x, m, nullptr)));
+}
+
+// grad_row[j] = exp(row[j] - l) * scale; grad_row may be row.
+template <class T>
+void scaled_softmax_row(int64_t V, const T* row, T l, T scale, T* g) {
+  if constexpr (std::is_same_v<T, float>) {
+    vec::exp_scale(V, row, l, scale, g);
+  } else {
+    for (int64_t j = 0; j < V; ++j) g[j] = std::exp(row[j] - l) * scale;  // row[j] read first
+  }
 }
 
 }  // namespace
@@ -59,7 +81,7 @@ void cross_entropy_backward(int64_t N, int64_t V, const T* logits, const int64_t
       continue;
     }
     const T l = lse[i];
-    for (int64_t j = 0; j < V; ++j) g[j] = std::exp(row[j] - l) * scale;  // row[j] read first
+    scaled_softmax_row(V, row, l, scale, g);
     g[t] -= scale;
   }
 }

@@ -6,6 +6,7 @@
 
 #include "ops_cpu/strided.h"
 #include "ops_cpu/threads.h"
+#include "ops_cpu/vec_math.h"
 
 namespace gs::cpu {
 namespace {
@@ -117,6 +118,12 @@ void binary_loop(int ndim, const int64_t* shape, const T* a, const int64_t* sa, 
 
 template <class T>
 void unary(Unary op, int64_t n, const T* x, T* y) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (op == Unary::gelu) {  // the GPT's MLP: vectorised tanh (vec_math.h)
+      parallel_blocks(n, kParallelGrain / 8, [&](int64_t b, int64_t e) { vec::gelu(e - b, x + b, y + b); });
+      return;
+    }
+  }
   switch (op) {
 #define GS_UNARY_CASE(OP)                                                   \
   case Unary::OP:                                                           \
@@ -136,6 +143,13 @@ void unary(Unary op, int64_t n, const T* x, T* y) {
 
 template <class T>
 void unary_backward(Unary op, int64_t n, const T* x, const T* y, const T* gy, T* gx) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (op == Unary::gelu) {
+      parallel_blocks(n, kParallelGrain / 8,
+                      [&](int64_t b, int64_t e) { vec::gelu_backward(e - b, x + b, gy + b, gx + b); });
+      return;
+    }
+  }
 #pragma omp parallel for if (n > kParallelGrain / 8)
   for (int64_t i = 0; i < n; ++i) gx[i] = gy[i] * unary_grad(op, x[i], y[i]);
 }

@@ -35,6 +35,20 @@ void column_sums(int64_t rows, int64_t D, FA&& term, T* out_a, const T* gy, T* o
   }
 }
 
+// sum_{j < n} f(j) in double through 8 interleaved accumulators: eight independent add chains
+// (which the compiler can also put in vector lanes) instead of one serial chain whose latency
+// bounded these kernels. The order is fixed, so the result never depends on the thread count.
+template <class F>
+double lane_sum(int64_t n, F&& f) {
+  constexpr int kL = 8;
+  double acc[kL] = {0};
+  int64_t j = 0;
+  for (; j + kL <= n; j += kL)
+    for (int k = 0; k < kL; ++k) acc[k] += f(j + k);
+  for (int k = 0; j < n; ++j, ++k) acc[k] += f(j);
+  return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+}
+
 }  // namespace
 
 template <class T>
@@ -44,14 +58,13 @@ void layer_norm_forward(int64_t rows, int64_t D, const T* x, const T* gamma, con
   for (int64_t r = 0; r < rows; ++r) {
     const T* xr = x + r * D;
     T* yr = y + r * D;
-    double s = 0;
-    for (int64_t j = 0; j < D; ++j) s += xr[j];
+    const double s = lane_sum(D, [&](int64_t j) { return static_cast<double>(xr[j]); });
     const double m = D > 0 ? s / static_cast<double>(D) : 0.0;
-    double v = 0;  // two-pass variance: no cancellation for large means
-    for (int64_t j = 0; j < D; ++j) {
+    // two-pass variance: no cancellation for large means
+    double v = lane_sum(D, [&](int64_t j) {
       const double d = xr[j] - m;
-      v += d * d;
-    }
+      return d * d;
+    });
     v = D > 0 ? v / static_cast<double>(D) : 0.0;
     const double rs = 1.0 / std::sqrt(v + static_cast<double>(eps));
     mean[r] = static_cast<T>(m);
@@ -75,12 +88,11 @@ void layer_norm_backward(int64_t rows, int64_t D, const T* gy, const T* x, const
     const T* gr = gy + r * D;
     T* out = gx + r * D;
     const double m = mean[r], rs = rstd[r];
-    double sg = 0, sgx = 0;
-    for (int64_t j = 0; j < D; ++j) {
-      const double g = gamma ? static_cast<double>(gr[j]) * gamma[j] : static_cast<double>(gr[j]);
-      sg += g;
-      sgx += g * (xr[j] - m) * rs;
-    }
+    auto g_of = [&](int64_t j) {
+      return gamma ? static_cast<double>(gr[j]) * gamma[j] : static_cast<double>(gr[j]);
+    };
+    const double sg = lane_sum(D, g_of);
+    const double sgx = lane_sum(D, [&](int64_t j) { return g_of(j) * (xr[j] - m) * rs; });
     const double mg = sg * invD, mgx = sgx * invD;
     for (int64_t j = 0; j < D; ++j) {
       const double g = gamma ? static_cast<double>(gr[j]) * gamma[j] : static_cast<double>(gr[j]);
@@ -102,8 +114,7 @@ void rms_norm_forward(int64_t rows, int64_t D, const T* x, const T* gamma, T eps
   for (int64_t r = 0; r < rows; ++r) {
     const T* xr = x + r * D;
     T* yr = y + r * D;
-    double ss = 0;
-    for (int64_t j = 0; j < D; ++j) ss += static_cast<double>(xr[j]) * xr[j];
+    const double ss = lane_sum(D, [&](int64_t j) { return static_cast<double>(xr[j]) * xr[j]; });
     const double ms = D > 0 ? ss / static_cast<double>(D) : 0.0;
     const double rs = 1.0 / std::sqrt(ms + static_cast<double>(eps));
     rstd[r] = static_cast<T>(rs);
@@ -125,11 +136,10 @@ void rms_norm_backward(int64_t rows, int64_t D, const T* gy, const T* x, const T
     const T* gr = gy + r * D;
     T* out = gx + r * D;
     const double rs = rstd[r];
-    double sgx = 0;
-    for (int64_t j = 0; j < D; ++j) {
+    const double sgx = lane_sum(D, [&](int64_t j) {
       const double g = gamma ? static_cast<double>(gr[j]) * gamma[j] : static_cast<double>(gr[j]);
-      sgx += g * xr[j] * rs;
-    }
+      return g * xr[j] * rs;
+    });
     const double mgx = sgx * invD;
     for (int64_t j = 0; j < D; ++j) {
       const double g = gamma ? static_cast<double>(gr[j]) * gamma[j] : static_cast<double>(gr[j]);

@@ -2,8 +2,10 @@
 
 #include <cmath>
 #include <limits>
+#include <type_traits>
 
 #include "ops_cpu/threads.h"
+#include "ops_cpu/vec_math.h"
 
 namespace gs::cpu {
 namespace {
@@ -17,6 +19,29 @@ T row_max(int64_t cols, const T* x) {
   return m;
 }
 
+// s = sum_j exp(x[j] - m) in double; with y, also y[j] = exp(x[j] - m). float32 goes through
+// the vectorised routines (same contract: vec_math.h).
+template <class T>
+double sum_exp_row(int64_t cols, const T* x, T m, T* y) {
+  if constexpr (std::is_same_v<T, float>) {
+    return vec::sum_exp(cols, x, m, y);
+  } else {
+    double s = 0;
+    for (int64_t j = 0; j < cols; ++j) {
+      const T e = std::exp(x[j] - m);
+      if (y) y[j] = e;
+      s += e;
+    }
+    return s;
+  }
+}
+
+template <class T>
+T max_row(int64_t cols, const T* x) {
+  if constexpr (std::is_same_v<T, float>) return vec::max(cols, x);
+  else return row_max(cols, x);
+}
+
 }  // namespace
 
 template <class T>
@@ -25,13 +50,8 @@ void softmax_rows(int64_t rows, int64_t cols, const T* x, T* y) {
   for (int64_t r = 0; r < rows; ++r) {
     const T* xr = x + r * cols;
     T* yr = y + r * cols;
-    const T m = row_max(cols, xr);
-    double s = 0;
-    for (int64_t j = 0; j < cols; ++j) {
-      const T e = std::exp(xr[j] - m);
-      yr[j] = e;
-      s += e;
-    }
+    const T m = max_row(cols, xr);
+    const double s = sum_exp_row(cols, xr, m, yr);
     const T inv = static_cast<T>(1.0 / s);
     for (int64_t j = 0; j < cols; ++j) yr[j] *= inv;
   }
@@ -43,9 +63,8 @@ void log_softmax_rows(int64_t rows, int64_t cols, const T* x, T* y) {
   for (int64_t r = 0; r < rows; ++r) {
     const T* xr = x + r * cols;
     T* yr = y + r * cols;
-    const T m = row_max(cols, xr);
-    double s = 0;
-    for (int64_t j = 0; j < cols; ++j) s += std::exp(xr[j] - m);
+    const T m = max_row(cols, xr);
+    const double s = sum_exp_row<T>(cols, xr, m, nullptr);
     // shift = m + log(s), subtracted as (x - m) - log(s) so large m does not cost precision
     const T ls = static_cast<T>(std::log(s));
     for (int64_t j = 0; j < cols; ++j) yr[j] = (xr[j] - m) - ls;
@@ -76,7 +95,18 @@ void log_softmax_backward_rows(int64_t rows, int64_t cols, const T* y, const T* 
     double s = 0;
     for (int64_t j = 0; j < cols; ++j) s += gr[j];
     const T sg = static_cast<T>(s);
-    for (int64_t j = 0; j < cols; ++j) out[j] = gr[j] - std::exp(yr[j]) * sg;
+    if constexpr (std::is_same_v<T, float>) {
+      // softmax values block by block through a buffer (vectorised exp); out may alias gy
+      constexpr int64_t kBlock = 1024;
+      float p[kBlock];
+      for (int64_t b = 0; b < cols; b += kBlock) {
+        const int64_t len = cols - b < kBlock ? cols - b : kBlock;
+        vec::exp(len, yr + b, p);
+        for (int64_t j = 0; j < len; ++j) out[b + j] = gr[b + j] - p[j] * sg;
+      }
+    } else {
+      for (int64_t j = 0; j < cols; ++j) out[j] = gr[j] - std::exp(yr[j]) * sg;
+    }
   }
 }
 

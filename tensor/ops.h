@@ -9,6 +9,7 @@
 #include "tensor/linalg.h"
 #include "tensor/loss.h"
 #include "tensor/norm.h"
+#include "tensor/optim.h"
 #include "tensor/random.h"
 #include "tensor/reduce.h"
 #include "tensor/softmax.h"
