@@ -20,5 +20,6 @@ int run_spamlang(const Args& args);
 int run_head_rank(const Args& args);
 int run_equal_norm(const Args& args);
 int run_bottleneck(const Args& args);
+int run_graph(const Args& args);
 
 }  // namespace gs::cli

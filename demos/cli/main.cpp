@@ -14,6 +14,8 @@ const gs::cli::Command kCommands[] = {
     {"bottleneck", "the main job: train a small LM and measure how much of the logit gradient the head destroys, "
                    "at every node",
      gs::cli::run_bottleneck},
+    {"graph", "the backward graph of one training step of a small gpt | gru | ssm model as Graphviz dot (and PNG)",
+     gs::cli::run_graph},
     {"mlp-demo", "train a 2-layer MLP language model on a synthetic sequence task; print the loss and "
                  "the gradient norm at every node",
      gs::cli::run_mlp_demo},
