@@ -36,9 +36,10 @@ Tensor SoftmaxGradSource::chunk(int64_t i0, int64_t i1, double* loss_sum) const 
   }
   const Tensor logits = op::narrow(logits_, 0, 0, c);
   op::addmm_(logits, op::narrow(H_, 0, i0, c), W_, false, true, 1.0, 0.0);
-  const op::CrossEntropyResult ce = op::cross_entropy_forward(logits, y, ignore_index_);
+  // G over the logits in one pass: the logits are not needed again
+  const op::CrossEntropyResult ce = op::cross_entropy_fused_(logits, y, scale_, ignore_index_);
   if (loss_sum) *loss_sum = ce.loss.item<double>();
-  return op::cross_entropy_backward(logits, y, ce.lse, scale_, ignore_index_);
+  return logits;
 }
 
 ExplicitGradSource::ExplicitGradSource(Tensor G) : G_(std::move(G)), valid_(static_cast<size_t>(G_.shape()[0]), 1) {}

@@ -24,7 +24,8 @@ class GradSource {
 };
 
 // G = (softmax(H W^T) - onehot(targets)) / n_valid, recomputed from H, W and the targets. The
-// logits go into one buffer reused across chunks (not thread-safe).
+// logits go into one buffer reused across chunks (not thread-safe), and G is written over them:
+// the tensor chunk() returns is valid until the next call.
 class SoftmaxGradSource final : public GradSource {
  public:
   // H [N, D], W [V, D] (one floating dtype), targets int64 [N] already validated.

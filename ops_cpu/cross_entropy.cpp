@@ -5,6 +5,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "ops_cpu/row_ops.h"
 #include "ops_cpu/threads.h"
 #include "ops_cpu/vec_math.h"
 
@@ -87,6 +88,40 @@ void cross_entropy_backward(int64_t N, int64_t V, const T* logits, const int64_t
 }
 
 template <class T>
+void cross_entropy_fused(int64_t N, int64_t V, T* logits, const int64_t* targets, int64_t ignore_index, T scale,
+                         T* loss_rows, T* lse) {
+#pragma omp parallel for if (N * V > kParallelGrain / 4)
+  for (int64_t i = 0; i < N; ++i) {
+    T* row = logits + i * V;
+    const int64_t t = targets[i];
+    const bool ignored = t == ignore_index;
+    const T target_logit = ignored ? T(0) : row[t];  // read before the row is overwritten
+    const T m = detail::row_max(V, row);
+    T l;
+    if (m == -std::numeric_limits<T>::infinity() || m == std::numeric_limits<T>::infinity()) {
+      // edge rows (all -inf, or a +inf): the separate kernels' results, row by row
+      l = row_logsumexp(V, row);
+      if (!ignored) scaled_softmax_row(V, row, l, scale, row);
+    } else {
+      // the row becomes exp(x - m) (one exp per logit), then (e / s) * scale
+      const double s = detail::row_sum_exp<T>(V, row, m, ignored ? nullptr : row);
+      l = static_cast<T>(static_cast<double>(m) + std::log(s));
+      if (!ignored) {
+        const T k = static_cast<T>(static_cast<double>(scale) / s);
+        for (int64_t j = 0; j < V; ++j) row[j] *= k;
+      }
+    }
+    lse[i] = l;
+    loss_rows[i] = ignored ? T(0) : l - target_logit;
+    if (ignored) {
+      for (int64_t j = 0; j < V; ++j) row[j] = T(0);
+    } else {
+      row[t] -= scale;
+    }
+  }
+}
+
+template <class T>
 void cross_entropy_forward_naive(int64_t N, int64_t V, const T* logits, const int64_t* targets,
                                  int64_t ignore_index, T* loss_rows, T* lse) {
   for (int64_t i = 0; i < N; ++i) {
@@ -129,6 +164,7 @@ void cross_entropy_backward_naive(int64_t N, int64_t V, const T* logits, const i
                                          T*);                                                     \
   template void cross_entropy_backward<T>(int64_t, int64_t, const T*, const int64_t*, const T*,   \
                                           int64_t, T, T*);                                        \
+  template void cross_entropy_fused<T>(int64_t, int64_t, T*, const int64_t*, int64_t, T, T*, T*);         \
   template void cross_entropy_forward_naive<T>(int64_t, int64_t, const T*, const int64_t*,        \
                                                int64_t, T*, T*);                                  \
   template void cross_entropy_backward_naive<T>(int64_t, int64_t, const T*, const int64_t*,       \

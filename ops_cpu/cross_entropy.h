@@ -30,6 +30,15 @@ template <class T>
 void cross_entropy_backward(int64_t N, int64_t V, const T* logits, const int64_t* targets,
                             const T* lse, int64_t ignore_index, T scale, T* grad);
 
+// Forward and backward in one pass with the gradient written over the logits: on return
+// logits[i, :] holds (softmax(row) - onehot) * scale (zeros for ignored rows), loss_rows and lse
+// as in cross_entropy_forward. One exp per logit instead of two, and no second [N, V] buffer.
+// Results equal forward + backward up to rounding (softmax here is e / sum e, there exp(x - lse)).
+// logits: [N, V] (overwritten); targets, loss_rows, lse: [N]. T: float, double.
+template <class T>
+void cross_entropy_fused(int64_t N, int64_t V, T* logits, const int64_t* targets, int64_t ignore_index, T scale,
+                         T* loss_rows, T* lse);
+
 // References for tests: same contracts, two passes per row in double, and the backward
 // materialises the row's softmax in a double buffer. Serial; not for production use.
 template <class T>

@@ -4,45 +4,14 @@
 #include <limits>
 #include <type_traits>
 
+#include "ops_cpu/row_ops.h"
 #include "ops_cpu/threads.h"
 #include "ops_cpu/vec_math.h"
 
 namespace gs::cpu {
-namespace {
 
-// Row maximum with a -inf start. NaN is not special-cased: exp(NaN - m) is NaN anyway, so a
-// NaN anywhere in the row poisons the row's sum and therefore every output.
-template <class T>
-T row_max(int64_t cols, const T* x) {
-  T m = -std::numeric_limits<T>::infinity();
-  for (int64_t j = 0; j < cols; ++j) m = x[j] > m ? x[j] : m;
-  return m;
-}
-
-// s = sum_j exp(x[j] - m) in double; with y, also y[j] = exp(x[j] - m). float32 goes through
-// the vectorised routines (same contract: vec_math.h).
-template <class T>
-double sum_exp_row(int64_t cols, const T* x, T m, T* y) {
-  if constexpr (std::is_same_v<T, float>) {
-    return vec::sum_exp(cols, x, m, y);
-  } else {
-    double s = 0;
-    for (int64_t j = 0; j < cols; ++j) {
-      const T e = std::exp(x[j] - m);
-      if (y) y[j] = e;
-      s += e;
-    }
-    return s;
-  }
-}
-
-template <class T>
-T max_row(int64_t cols, const T* x) {
-  if constexpr (std::is_same_v<T, float>) return vec::max(cols, x);
-  else return row_max(cols, x);
-}
-
-}  // namespace
+using detail::row_max;
+using detail::row_sum_exp;
 
 template <class T>
 void softmax_rows(int64_t rows, int64_t cols, const T* x, T* y) {
@@ -50,8 +19,8 @@ void softmax_rows(int64_t rows, int64_t cols, const T* x, T* y) {
   for (int64_t r = 0; r < rows; ++r) {
     const T* xr = x + r * cols;
     T* yr = y + r * cols;
-    const T m = max_row(cols, xr);
-    const double s = sum_exp_row(cols, xr, m, yr);
+    const T m = row_max(cols, xr);
+    const double s = row_sum_exp(cols, xr, m, yr);
     const T inv = static_cast<T>(1.0 / s);
     for (int64_t j = 0; j < cols; ++j) yr[j] *= inv;
   }
@@ -63,8 +32,8 @@ void log_softmax_rows(int64_t rows, int64_t cols, const T* x, T* y) {
   for (int64_t r = 0; r < rows; ++r) {
     const T* xr = x + r * cols;
     T* yr = y + r * cols;
-    const T m = max_row(cols, xr);
-    const double s = sum_exp_row<T>(cols, xr, m, nullptr);
+    const T m = row_max(cols, xr);
+    const double s = row_sum_exp<T>(cols, xr, m, nullptr);
     // shift = m + log(s), subtracted as (x - m) - log(s) so large m does not cost precision
     const T ls = static_cast<T>(std::log(s));
     for (int64_t j = 0; j < cols; ++j) yr[j] = (xr[j] - m) - ls;

@@ -84,8 +84,13 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool trans_a, bool trans_b) {
     const T* pa = A.t.data<T>();
     const T* pb = B.t.data<T>();
     T* pc = out.data<T>();
+    // A shared B (broadcast, batch stride 0) and A's batches being consecutive row blocks make
+    // the batch one tall product [nbatch * M, K] x [K, N] (the output is already laid out that
+    // way): one large gemm runs faster than nbatch small ones. Linear layers on [B, T, D] hit this.
+    const bool fold = nbatch > 1 && B.batch_stride == 0 && !A.trans && A.batch_stride == M * A.ld;
     if (a.device() == Device::CPU) {
-      if (nbatch == 1) cpu::gemm<T>(A.trans, B.trans, M, N, K, T(1), pa, A.ld, pb, B.ld, T(0), pc, N);
+      if (nbatch == 1 || fold)
+        cpu::gemm<T>(A.trans, B.trans, fold ? nbatch * M : M, N, K, T(1), pa, A.ld, pb, B.ld, T(0), pc, N);
       else
         cpu::gemm_batched<T>(nbatch, A.trans, B.trans, M, N, K, T(1), pa, A.ld, A.batch_stride, pb, B.ld,
                              B.batch_stride, T(0), pc, N, M * N);

@@ -85,4 +85,31 @@ Tensor cross_entropy_backward(const Tensor& logits_in, const Tensor& targets_in,
   return grad;
 }
 
+CrossEntropyResult cross_entropy_fused_(const Tensor& logits, const Tensor& targets_in, double scale,
+                                        int64_t ignore_index) {
+  const int64_t n_valid = check_inputs(logits, targets_in, ignore_index);
+  if (!logits.is_contiguous())
+    fail(kOp, "the in-place form needs contiguous logits, got ", shape_str(logits.shape()), " with strides ",
+         shape_str(logits.strides()));
+  const Tensor targets = contiguous(targets_in);
+  const int64_t N = logits.shape()[0], V = logits.shape()[1];
+  Tensor loss_rows = empty({N}, logits.dtype(), logits.device());
+  Tensor lse = empty({N}, logits.dtype(), logits.device());
+  detail::dispatch_float(kOp, logits.dtype(), [&]<class T>() {
+    if (N == 0) return;
+    const T s = static_cast<T>(scale);
+    T* x = logits.data<T>();
+    const int64_t* t = targets.data<int64_t>();
+    if (logits.device() == Device::CPU) {
+      cpu::cross_entropy_fused<T>(N, V, x, t, ignore_index, s, loss_rows.data<T>(), lse.data<T>());
+    } else {
+      detail::cuda_call([&] {
+        cuda::cross_entropy_forward<T>(N, V, x, t, ignore_index, loss_rows.data<T>(), lse.data<T>());
+        cuda::cross_entropy_backward<T>(N, V, x, t, lse.data<T>(), ignore_index, s, x);
+      });
+    }
+  });
+  return {sum(loss_rows), lse, n_valid};
+}
+
 }  // namespace gs::op

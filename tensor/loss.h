@@ -27,4 +27,12 @@ CrossEntropyResult cross_entropy_forward(const Tensor& logits, const Tensor& tar
 Tensor cross_entropy_backward(const Tensor& logits, const Tensor& targets, const Tensor& lse, double scale,
                               int64_t ignore_index = -100);
 
+// Both at once, in place: returns the forward's result and overwrites `logits` with the
+// backward's gradient (softmax - onehot) * scale. For callers that need G and never the logits
+// again (the head metrics): one exp per logit on the CPU and no second [N, V] buffer. logits
+// must be contiguous ("cross_entropy: the in-place form needs contiguous logits, got ...").
+// On CUDA: the forward, then the backward written over the logits.
+CrossEntropyResult cross_entropy_fused_(const Tensor& logits, const Tensor& targets, double scale,
+                                        int64_t ignore_index = -100);
+
 }  // namespace gs::op

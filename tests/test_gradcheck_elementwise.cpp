@@ -77,6 +77,23 @@ TEST_CASE("gradcheck: matmul 2-d, batched and broadcast, transposed views", "[gr
   require_gradcheck([](auto& x) { return matmul(x[0], x[1]); }, {rnd({3, 4}, 20), rnd({2, 1, 4, 2}, 21)});
   require_gradcheck([](auto& x) { return matmul(transpose(x[0], 0, 1), transpose(x[1], 0, 1)); },
                     {rnd({4, 3}, 22), rnd({5, 4}, 23)});
+  // a Linear layer's shape: 4-d input, shared transposed weight (one folded product forward, one
+  // flattened product for the weight's gradient)
+  require_gradcheck([](auto& x) { return matmul(x[0], transpose(x[1], 0, 1)); }, {rnd({2, 2, 3, 4}, 26), rnd({5, 4}, 27)});
+}
+
+TEST_CASE("matmul with a shared 2-d operand equals the per-batch products", "[tensor][linalg]") {
+  // the folded single gemm against each batch's own 2-d product (exact: same dot products)
+  const Tensor a = rnd({3, 2, 4, 5}, 28), w = rnd({6, 5}, 29);
+  const Tensor y = op::matmul(a, w, false, true);
+  REQUIRE(y.shape() == Shape{3, 2, 4, 6});
+  for (int64_t i = 0; i < 3; ++i)
+    for (int64_t j = 0; j < 2; ++j) {
+      const Tensor ref = op::matmul(op::reshape(op::narrow(op::narrow(a, 0, i, 1), 1, j, 1), {4, 5}), w, false, true);
+      const auto got = op::reshape(op::narrow(op::narrow(y, 0, i, 1), 1, j, 1), {4, 6}).to_vector<double>();
+      const auto want = ref.to_vector<double>();
+      for (size_t k = 0; k < want.size(); ++k) REQUIRE(got[k] == Approx(want[k]).epsilon(1e-14));
+    }
 }
 
 TEST_CASE("gradcheck: random-direction variant agrees and catches a wrong gradient", "[gradcheck]") {

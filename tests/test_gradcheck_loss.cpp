@@ -65,6 +65,15 @@ TEST_CASE("cross_entropy tensor ops: values, n_valid, errors", "[tensor][loss][h
   REQUIRE(g.shape() == Shape{4, 5});
   REQUIRE(g.to_vector()[1] == Approx((0.2 - 1) * 0.5).epsilon(1e-6));
   REQUIRE(g.to_vector()[10] == 0.0);
+  // the in-place form: same loss and lse, the gradient written over its argument
+  Tensor work = op::clone(logits);
+  auto f = op::cross_entropy_fused_(work, targets_of({1, 4, -100, 0}), 0.5);
+  REQUIRE(f.n_valid == 3);
+  REQUIRE(f.loss.item() == Approx(r.loss.item()).epsilon(1e-6));
+  const auto gv = g.to_vector(), wv = work.to_vector();
+  for (size_t k = 0; k < gv.size(); ++k) REQUIRE(wv[k] == Approx(gv[k]).margin(1e-7));
+  REQUIRE_THROWS_WITH(op::cross_entropy_fused_(op::transpose(zeros({5, 4}), 0, 1), targets_of({0, 1, 2, 3}), 1.0),
+                      "cross_entropy: the in-place form needs contiguous logits, got [4, 5] with strides [1, 4]");
 
   REQUIRE_THROWS_WITH(op::cross_entropy_forward(zeros({2, 3, 4}), targets_of({0, 1})),
                       "cross_entropy: logits must be 2-d [N, V], got [2, 3, 4]");

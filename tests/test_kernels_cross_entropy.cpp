@@ -80,6 +80,22 @@ void compare_fast_naive(int64_t N, int64_t V, const std::vector<T>& logits,
     // softmax sums to 1 and the one-hot subtracts 1: every row of the gradient sums to 0.
     REQUIRE(std::abs(row_sum) <= 10 * gtol * (1 + std::sqrt((double)V)));
   }
+  // the fused in-place kernel against the same naive references, same tolerances
+  std::vector<T> fused = logits, loss_f(N, T(-1)), lse_f(N, T(-1));
+  cross_entropy_fused(N, V, fused.data(), targets.data(), kIgnore, scale, loss_f.data(), lse_f.data());
+  for (int64_t i = 0; i < N; ++i) {
+    CAPTURE(N, V, i);
+    REQUIRE(std::abs(lse_f[i] - lse_n[i]) <= tol * (1 + std::abs(lse_n[i])));
+    REQUIRE(std::abs(loss_f[i] - loss_n[i]) <= tol * (1 + std::abs(lse_n[i])));
+    for (int64_t j = 0; j < V; ++j) {
+      const auto k = i * V + j;
+      if (std::abs(fused[k] - grad_n[k]) > gtol) {
+        CAPTURE(j, fused[k], grad_n[k], gtol);
+        REQUIRE(std::abs(fused[k] - grad_n[k]) <= gtol);
+      }
+      if (targets[i] == kIgnore && fused[k] != T(0)) REQUIRE(fused[k] == T(0));
+    }
+  }
 }
 
 }  // namespace
@@ -236,4 +252,34 @@ TEMPLATE_TEST_CASE("cross_entropy edge rows: -inf entries and all -inf rows",
   REQUIRE(grad[1] == Approx(-0.5));
   REQUIRE(grad[2] == Approx(0.5));
   REQUIRE(grad[8] == T(0));
+}
+
+TEMPLATE_TEST_CASE("cross_entropy_fused: edge rows give what forward + backward give",
+                   "[ops_cpu][cross_entropy][h1-ce]", float, double) {
+  using T = TestType;
+  const T inf = std::numeric_limits<T>::infinity(), nan = std::numeric_limits<T>::quiet_NaN();
+  const int64_t N = 6, V = 3;
+  const std::vector<T> logits = {-inf, T(0), T(0),   // -inf entry: probability 0
+                                 -inf, -inf, -inf,   // fully masked: lse -inf, loss NaN, gradient NaN
+                                 T(0), T(0), -inf,   //
+                                 T(1), nan, T(2),    // NaN poisons the row
+                                 T(1), inf, T(0),    // +inf: lse +inf
+                                 T(3), T(1), T(2)};  // ignored
+  const std::vector<int64_t> targets = {1, 0, 0, 2, 0, kIgnore};
+  std::vector<T> loss(N), lse(N), grad(N * V), loss_f(N), lse_f(N), fused = logits;
+  cross_entropy_forward(N, V, logits.data(), targets.data(), kIgnore, loss.data(), lse.data());
+  cross_entropy_backward(N, V, logits.data(), targets.data(), lse.data(), kIgnore, T(0.5), grad.data());
+  cross_entropy_fused(N, V, fused.data(), targets.data(), kIgnore, T(0.5), loss_f.data(), lse_f.data());
+  auto same = [](T a, T b) { return (std::isnan(a) && std::isnan(b)) || a == Approx(b).margin(1e-6); };
+  for (int64_t i = 0; i < N; ++i) {
+    CAPTURE(i, lse[i], lse_f[i], loss[i], loss_f[i]);
+    REQUIRE(same(lse_f[i], lse[i]));
+    REQUIRE(same(loss_f[i], loss[i]));
+    for (int64_t j = 0; j < V; ++j) {
+      CAPTURE(j, grad[i * V + j], fused[i * V + j]);
+      REQUIRE(same(fused[i * V + j], grad[i * V + j]));
+    }
+  }
+  REQUIRE(fused[1] == Approx(-0.25));  // row 0: (1/2 - 1) * 0.5
+  REQUIRE(fused[15] == T(0));          // ignored row zeroed
 }

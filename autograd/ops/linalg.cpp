@@ -4,6 +4,7 @@
 #include "autograd/variable.h"
 #include "tensor/linalg.h"
 #include "tensor/reduce.h"
+#include "tensor/views.h"
 
 namespace gs {
 
@@ -12,7 +13,16 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   return record("matmul", op::matmul(a, b), {a, b}, [a = saved(a), b = saved(b), ga, gb](const Tensor& g) {
     Tensor da, db;
     if (ga) da = op::sum_to(op::matmul(g, b, false, true), a.shape());
-    if (gb) db = op::sum_to(op::matmul(a, g, true, false), b.shape());
+    if (gb) {
+      if (b.dim() == 2 && a.dim() > 2 && a.numel() > 0 && g.numel() > 0) {
+        // b shared across a's batch (a Linear layer): db = sum_b a_b^T g_b is one product over
+        // the flattened rows, [K, batch * M] x [batch * M, N], not batch products and a sum
+        const int64_t K = a.shape().back(), N = g.shape().back();
+        db = op::matmul(op::reshape(a, {-1, K}), op::reshape(g, {-1, N}), true, false);
+      } else {
+        db = op::sum_to(op::matmul(a, g, true, false), b.shape());
+      }
+    }
     return grads(da, db);
   });
 }
