@@ -20,13 +20,15 @@ CausalSelfAttention::CausalSelfAttention(int64_t d, int64_t h, Generator& gen, D
 }
 
 Tensor CausalSelfAttention::causal_mask(int64_t T) const {
+  // Built on the module's device (nn::to_device may have moved it since the cached copy was made).
+  const Device dev = q->weight.device();
   auto it = masks_.find(T);
-  if (it != masks_.end()) return it->second;
+  if (it != masks_.end() && it->second.device() == dev) return it->second;
   std::vector<double> m(static_cast<size_t>(T * T), 0.0);
   for (int64_t i = 0; i < T; ++i)
     for (int64_t j = i + 1; j < T; ++j) m[static_cast<size_t>(i * T + j)] = 1.0;
-  Tensor mask = op::to(from_vector(m, {T, T}), dtype_);
-  masks_.emplace(T, mask);
+  Tensor mask = op::to(op::to(from_vector(m, {T, T}), dtype_), dev);
+  masks_.insert_or_assign(T, mask);
   return mask;
 }
 

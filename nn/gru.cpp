@@ -17,7 +17,7 @@ Tensor GRULayer::forward(const Tensor& x) const {
   if (x.dim() != 3) fail(node_name("GRULayer"), "input ", shape_str(x.shape()), " is not [B, T, D]");
   const int64_t B = x.size(0), T = x.size(1), H = d_hidden;
   const Tensor gi = ih->forward(x);  // [B, T, 3H]: the input half of every gate, all steps at once
-  Tensor h = zeros({B, H}, x.dtype());
+  Tensor h = zeros({B, H}, x.dtype(), x.device());
   std::vector<Tensor> outs;
   outs.reserve(static_cast<size_t>(T));
   for (int64_t t = 0; t < T; ++t) {

@@ -35,7 +35,8 @@ Embedding::Embedding(int64_t vocab, int64_t dim, Generator& gen, double std, DTy
 
 Tensor Embedding::forward(const Tensor& idx) const {
   NameScope scope(path());
-  return set_name(embedding(weight, idx), path().empty() ? "embedding" : path());
+  // Indices follow the weight's device: token batches and positions are made on the CPU.
+  return set_name(embedding(weight, op::to(idx, weight.device())), path().empty() ? "embedding" : path());
 }
 
 LayerNorm::LayerNorm(int64_t dim, double eps_, DType dtype) : eps(eps_) {
@@ -64,7 +65,7 @@ Dropout::Dropout(double p_, uint64_t seed) : p(p_), gen(seed) {
 Tensor Dropout::forward(const Tensor& x) {
   if (!is_training() || p == 0) return x;
   // keep-mask scaled by 1/(1-p): a constant, so the vjp of mul routes g * mask back to x
-  Tensor keep = op::gt(uniform(x.shape(), gen, 0, 1, x.dtype()), p);
+  Tensor keep = op::to(op::gt(uniform(x.shape(), gen, 0, 1, x.dtype()), p), x.device());
   NameScope scope(path());
   return set_name(mul(x, op::mul(keep, 1.0 / (1.0 - p))), path().empty() ? "dropout" : path());
 }

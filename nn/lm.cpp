@@ -148,7 +148,9 @@ Tensor LanguageModel::loss(const Tensor& tokens, const Tensor& targets, int64_t 
          " must be int64 of the tokens' shape ", shape_str(tokens.shape()));
   const Tensor logits = forward(tokens);
   NameScope scope(path());
-  return set_name(cross_entropy(logits, reshape(targets, {targets.numel()}), ignore_index), node_name("loss"));
+  // Targets follow the logits' device (batches are made on the CPU).
+  const Tensor y = op::to(reshape(targets, {targets.numel()}), logits.device());
+  return set_name(cross_entropy(logits, y, ignore_index), node_name("loss"));
 }
 
 std::shared_ptr<LanguageModel> make_language_model(const LMConfig& cfg, Generator& gen) {

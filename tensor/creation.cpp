@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "ops_cpu/copy.h"
+#include "ops_cuda/copy.h"
 #include "tensor/convert.h"
 #include "tensor/dispatch.h"
 
@@ -20,9 +21,13 @@ Tensor empty(const Shape& shape, DType dtype, Device device) {
 }
 
 Tensor full(const Shape& shape, double value, DType dtype, Device device) {
-  Tensor t = empty(shape, dtype, Device::CPU);
-  detail::dispatch_all(dtype, [&]<class T>() { cpu::fill<T>(t.numel(), static_cast<T>(value), t.data<T>()); });
-  return device == Device::CPU ? t : op::to(t, device);
+  Tensor t = empty(shape, dtype, device);
+  detail::dispatch_all(dtype, [&]<class T>() {
+    if (device == Device::CPU) cpu::fill<T>(t.numel(), static_cast<T>(value), t.data<T>());
+    // a kernel queued on the stream: no host copy and no wait (scalars of every `x * 0.5`)
+    else detail::cuda_call([&] { cuda::fill<T>(t.numel(), static_cast<T>(value), t.data<T>()); });
+  });
+  return t;
 }
 
 Tensor zeros(const Shape& shape, DType dtype, Device device) { return full(shape, 0.0, dtype, device); }

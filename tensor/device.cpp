@@ -1,6 +1,8 @@
 #include "tensor/device.h"
 
+#include "ops_cuda/gemm.h"
 #include "ops_cuda/memory.h"
+#include "tensor/dispatch.h"
 
 namespace gs {
 
@@ -13,5 +15,25 @@ bool cuda_built() {
   return false;
 #endif
 }
+
+CudaMemoryStats cuda_memory_stats() {
+  const cuda::MemoryStats s = cuda::memory_stats();
+  CudaMemoryStats out;
+  out.bytes_in_use = static_cast<int64_t>(s.in_use);
+  out.peak_bytes = static_cast<int64_t>(s.peak);
+  out.cached_bytes = static_cast<int64_t>(s.cached);
+  out.reserved_bytes = static_cast<int64_t>(s.reserved);
+  out.device_mallocs = static_cast<int64_t>(s.device_mallocs);
+  out.cache_hits = static_cast<int64_t>(s.cache_hits);
+  return out;
+}
+
+void cuda_reset_peak_memory() { cuda::reset_peak_memory(); }
+void cuda_empty_cache() { detail::cuda_call([] { cuda::empty_cache(); }); }
+void cuda_synchronize() { detail::cuda_call([] { cuda::synchronize(); }); }
+std::string cuda_device_name() { return detail::cuda_call([] { return cuda::device_name(); }); }
+
+bool set_allow_tf32(bool allow) { return cuda::allow_tf32(allow); }
+bool tf32_allowed() { return cuda::tf32_allowed(); }
 
 }  // namespace gs

@@ -24,11 +24,13 @@
 #include "analysis/node_trace.h"
 #include "autograd/ops.h"
 #include "demos/cli/commands.h"
+#include "demos/cli/device_option.h"
 #include "demos/cli/model_options.h"
 #include "demos/cli/options.h"
 #include "demos/cli/output.h"
 #include "nn/checkpoint.h"
 #include "nn/data.h"
+#include "nn/device.h"
 #include "nn/lm.h"
 #include "nn/npy.h"
 #include "tensor/ops.h"
@@ -209,15 +211,17 @@ analysis::HeadMetricsOptions metrics_options(const Options& o, int64_t D) {
   return opts;
 }
 
-nlohmann::json run_files(const Options& o) {
+nlohmann::json run_files(const Options& o, Device device) {
   const FileInputs in = load_file_inputs(o.str("hidden"), o.str("head"), o.str("targets"));
   const auto opts = metrics_options(o, in.W.size(1));
-  const analysis::HeadMetrics m = analysis::head_metrics(in.H, in.W, in.y, opts);
+  // Checked on the host as read; then the same metrics on --device's copies.
+  const analysis::HeadMetrics m =
+      analysis::head_metrics(op::to(in.H, device), op::to(in.W, device), op::to(in.y, device), opts);
   print_metrics(m, in.H.dtype());
   return analysis::to_json_value(m);
 }
 
-nlohmann::json run_checkpoint(const Options& o) {
+nlohmann::json run_checkpoint(const Options& o, Device device) {
   const std::string ck_path = o.str("checkpoint");
   const nn::Checkpoint ck = nn::load_checkpoint(ck_path);
   nn::LMConfig cfg;
@@ -230,6 +234,7 @@ nlohmann::json run_checkpoint(const Options& o) {
   auto model = nn::make_language_model(cfg);
   nn::load_model_state(ck, *model);
   model->eval();
+  if (device != Device::CPU) nn::to_device(*model, device);
 
   const std::string text_path = o.str("text");
   const nn::TokenStream data = load_text_stream(text_path);
@@ -262,7 +267,7 @@ nlohmann::json run_checkpoint(const Options& o) {
     H = op::alias(model->head()->head_input(hidden));
     W = op::alias(model->head()->head_matrix());
   }
-  check_finite(ck_path, "head matrix W", W);
+  check_finite(ck_path, "head matrix W", op::to(W, Device::CPU));  // reads host memory
 
   std::printf("model: %s backbone, %s head (rank %ld), step %ld of %s; batch %ld x %ld of %s\n", cfg.backbone.c_str(),
               cfg.head.c_str(), static_cast<long>(model->head()->rank()), static_cast<long>(ck.step), ck_path.c_str(),
@@ -313,7 +318,9 @@ int run_analyze(const Args& args) {
       .add("topk", "auto", "singular values of G to compute (auto: 2D, what the Eckart-Young bound needs; 0: none)")
       .add("seed", "0", "seed of the randomized SVD and of the batch")
       .add("json", "", "write the metrics as JSON to this file (only when everything succeeded)");
+  add_device_option(o);
   if (!o.parse(args)) return 0;
+  const Device device = device_from(o);
 
   const bool files = !o.str("head").empty() || !o.str("hidden").empty() || !o.str("targets").empty();
   const bool model = !o.str("checkpoint").empty();
@@ -326,7 +333,7 @@ int run_analyze(const Args& args) {
   const std::string json_path = o.str("json");
   check_json_path(json_path);
 
-  const nlohmann::json j = files ? run_files(o) : run_checkpoint(o);
+  const nlohmann::json j = files ? run_files(o, device) : run_checkpoint(o, device);
   if (!json_path.empty()) {
     write_file_atomic(json_path, j.dump(2) + "\n");
     std::printf("\njson: %s\n", json_path.c_str());

@@ -3,9 +3,12 @@
 #include <cstdio>
 
 #include "demos/cli/commands.h"
+#include "demos/cli/device_option.h"
 #include "demos/cli/options.h"
 #include "demos/cli/model_options.h"
+#include "nn/device.h"
 #include "nn/trainer.h"
+#include "tensor/device.h"
 
 namespace gs::cli {
 
@@ -19,10 +22,13 @@ int run_train(const Args& args) {
       .add("checkpoint", "", "checkpoint path (written atomically every --save-every steps and at the end)")
       .add("save-every", "100", "steps between checkpoints")
       .flag("resume", "continue from --checkpoint");
+  add_device_option(o);
   if (!o.parse(args)) return 0;
+  const Device device = device_from(o);  // before any work: a bad --device is exit 2 at once
   nn::TokenStream data = load_text_stream(o.str("text"));
   const int64_t n_tokens = data.size();
   auto model = nn::make_language_model(model_config_from(o, data.vocab_size()));
+  if (device != Device::CPU) nn::to_device(*model, device);  // built on the CPU, then moved
   nn::TrainConfig tc;
   tc.steps = o.integer("steps");
   tc.batch = o.integer("batch");
@@ -37,6 +43,7 @@ int run_train(const Args& args) {
   std::printf("model: %s backbone, %s head, %ld parameters; %ld tokens of text\n", model->config().backbone.c_str(),
               model->config().head.c_str(), static_cast<long>(model->parameter_count()),
               static_cast<long>(n_tokens));
+  if (device == Device::CUDA) std::printf("device: cuda (%s)\n", cuda_device_name().c_str());
   if (trainer.step() > 0) std::printf("resumed at step %ld\n", static_cast<long>(trainer.step()));
   std::fflush(stdout);  // before the progress lines on stderr
   const auto losses = trainer.run();

@@ -1,0 +1,23 @@
+#include "demos/cli/device_option.h"
+
+#include "tensor/device.h"
+#include "tensor/error.h"
+
+namespace gs::cli {
+
+void add_device_option(Options& o) {
+  o.add("device", "cpu", "cpu | cuda: where the tensors live and the kernels run");
+}
+
+Device parse_device(const std::string& value) {
+  if (value == "cpu") return Device::CPU;
+  if (value != "cuda") fail("--device", "must be cpu or cuda, got '", value, "'");
+  if (!cuda_built())
+    fail("--device", "cuda: not built with CUDA (reconfigure with -DGRADSCOPE_CUDA=ON where nvcc exists)");
+  if (!cuda_available()) fail("--device", "cuda: no CUDA device found on this machine (this build has the CUDA backend)");
+  return Device::CUDA;
+}
+
+Device device_from(const Options& o) { return parse_device(o.str("device")); }
+
+}  // namespace gs::cli
