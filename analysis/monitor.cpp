@@ -60,10 +60,12 @@ BottleneckSample& BottleneckMonitor::measure(const nn::Batch& batch, int64_t ste
   return samples_.back();
 }
 
+void BottleneckMonitor::after_step(int64_t step, const nn::Batch& batch) {
+  if (step % opt_.every == 0 || step == total_) measure(batch, step);
+}
+
 nn::StepCallback BottleneckMonitor::callback() {
-  return [this](const nn::StepInfo& info) {
-    if (info.step % opt_.every == 0 || info.step == total_) measure(info.batch, info.step);
-  };
+  return [this](const nn::StepInfo& info) { after_step(info.step, info.batch); };
 }
 
 }  // namespace gs::analysis

@@ -44,7 +44,9 @@ class BottleneckMonitor {
  public:
   BottleneckMonitor(std::shared_ptr<nn::LanguageModel> model, MonitorOptions opt, int64_t total_steps);
   BottleneckSample& measure(const nn::Batch& batch, int64_t step);
-  // For nn::Trainer::run: measures at every `every` steps and at the last one.
+  // After training step `step` (1-based) on `batch`: measures when step % every == 0 and at the
+  // last step. callback() wraps it for nn::Trainer::run; other training loops call it directly.
+  void after_step(int64_t step, const nn::Batch& batch);
   nn::StepCallback callback();
   const std::vector<BottleneckSample>& samples() const { return samples_; }
   // Called after each measurement (progress display, logging).

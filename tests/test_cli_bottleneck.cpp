@@ -42,7 +42,41 @@ TEST_CASE("bottleneck: files, JSON keys, values in range, leak test ~0", "[cli][
   fs::remove_all(dir);
 }
 
+TEST_CASE("bottleneck: SpamLang data with a chosen V; V = D destroys nothing", "[cli][bottleneck]") {
+  const fs::path dir = fs::temp_directory_path() / "gs_test_bottleneck_spamlang";
+  for (const int64_t V : {8, 200}) {
+    INFO("V = " << V);
+    fs::remove_all(dir);
+    REQUIRE(gs::cli::run_bottleneck({"--spamlang", "--vocab", std::to_string(V), "--steps", "4", "--every", "2",
+                                     "--d-model", "8", "--layers", "1", "--heads", "2", "--seq-len", "4", "--batch", "3",
+                                     "--backbone", "ssm", "--out", dir.string()}) == 0);
+    nlohmann::json j;
+    std::ifstream(dir / "run.json") >> j;
+    REQUIRE(j["data"].get<std::string>().rfind("SpamLang V=" + std::to_string(V), 0) == 0);
+    REQUIRE(j["measurements"].size() == 3);
+    for (const auto& m : j["measurements"]) {
+      REQUIRE(m["vocab"] == V);
+      REQUIRE(m["tokens"] == 12);
+      const double d = m["destroyed_fraction"];
+      // D = V: col(W) is all of R^V (W is [V, V], full rank for a random init) -> nothing destroyed;
+      // V = 200 > D: most of G lies outside the 8-dimensional column space
+      if (V == 8) REQUIRE(d < 1e-3);
+      else REQUIRE((d > 0.5 && d <= 1));
+    }
+    REQUIRE(j["final"]["leak"]["destroyed_max"].get<double>() < 1e-4);
+  }
+  fs::remove_all(dir);
+}
+
 TEST_CASE("bottleneck: bad arguments are named", "[cli][bottleneck]") {
+  using Catch::Matchers::Contains;
+  REQUIRE_THROWS_WITH(gs::cli::run_bottleneck({"--head", "factorized", "--rank", "64"}),
+                      Contains("rank 64 exceeds the hidden width D = 32"));
+  REQUIRE_THROWS_WITH(gs::cli::run_bottleneck({"--vocab", "100"}), Contains("byte-level text needs V >= 256"));
+  REQUIRE_THROWS_WITH(gs::cli::run_bottleneck({"--spamlang", "--text", "x.txt"}), Contains("exclude each other"));
+  REQUIRE_THROWS_WITH(gs::cli::run_bottleneck({"--zipf", "1"}), Contains("--zipf: only with --spamlang"));
+  REQUIRE_THROWS_WITH(gs::cli::run_bottleneck({"--every", "0"}), Contains("--every: must be >= 1"));
+  REQUIRE_THROWS_WITH(gs::cli::run_bottleneck({"--steps", "0"}), Contains("--steps: must be >= 1"));
   REQUIRE_THROWS_WITH(gs::cli::run_bottleneck({"--backbone", "lstm"}),
                       Catch::Matchers::Contains("unknown backbone 'lstm'"));
   REQUIRE_THROWS_WITH(gs::cli::run_bottleneck({"--steps", "ten"}), Catch::Matchers::Contains("--steps: 'ten' is not an integer"));

@@ -367,12 +367,16 @@ TEST_CASE("experiment commands: the gradscope binary exits with code 2 on bad ar
     return;
   }
   const fs::path err = fs::temp_directory_path() / "gs_test_experiments_stderr.txt";
+  const fs::path out = fresh_dir("gs_test_experiments_no_output");
   for (const std::string args : {"spamlang --backbone lstm", "spamlang --vocab ''", "head-rank --ranks 4,128 --d-model 64",
-                                 "equal-norm --eps abc"}) {
+                                 "equal-norm --eps abc", "bottleneck --backbone lstm", "bottleneck --head factorized --rank 64",
+                                 "bottleneck --every 0", "backbones --backbones gru,lstm", "backbones --backbones ''",
+                                 "backbones --seeds 0"}) {
     INFO(args);
-    const int status = std::system((exe.string() + " " + args + " 2>" + err.string()).c_str());
+    const int status = std::system((exe.string() + " " + args + " --out " + out.string() + " 2>" + err.string()).c_str());
     REQUIRE(WIFEXITED(status));
     REQUIRE(WEXITSTATUS(status) == 2);
+    REQUIRE_FALSE(fs::exists(out));  // no partial output: every check runs before the folder is made
     std::ifstream in(err);
     const std::string msg((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     REQUIRE(msg.rfind("gradscope " + args.substr(0, args.find(' ')) + ": ", 0) == 0);  // "gradscope <cmd>: <msg>"

@@ -5,16 +5,17 @@
 #include <cmath>
 #include <cstdio>
 #include <sstream>
+#include <stdexcept>
 
 #include <nlohmann/json.hpp>
 
 #include "analysis/head_json.h"
 #include "analysis/monitor.h"
 #include "demos/cli/commands.h"
-#include "demos/cli/default_text.h"
 #include "demos/cli/model_options.h"
 #include "demos/cli/output.h"
 #include "demos/cli/plot.h"
+#include "demos/cli/train_data.h"
 
 namespace gs::cli {
 namespace {
@@ -114,56 +115,45 @@ int run_bottleneck(const Args& args) {
   Options o("bottleneck",
             "Train a small LM and measure, every few steps, how much of the exact logit gradient the head destroys.");
   add_model_options(o);
-  o.add("text", "", "training text (default: the embedded text; byte-level, V = 256)")
-      .add("steps", "200", "training steps")
+  add_train_data_options(o);
+  o.add("steps", "200", "training steps")
       .add("batch", "16", "sequences per step")
       .add("lr", "3e-3", "peak learning rate (AdamW, warmup + cosine)")
       .add("every", "20", "measure every N steps")
       .add("out", "", "output folder (default ./gradscope-out/bottleneck-<timestamp>)");
-  // the main job's own defaults: a width that makes the head narrow against 256 byte values
-  std::vector<std::string> a = {"--d-model", "32", "--layers", "2", "--heads", "4", "--seq-len", "64"};
-  a.insert(a.end(), args.begin(), args.end());
-  if (!o.parse(a)) return 0;
+  if (!o.parse(with_bottleneck_defaults(args))) return 0;
 
-  nn::TokenStream data = o.str("text").empty() ? nn::TokenStream(nn::ByteTokenizer().encode(kDefaultText), 256)
-                                               : load_text_stream(o.str("text"));
-  const nn::LMConfig cfg = model_config_from(o, data.vocab_size());
+  // every check before the output folder is made
+  const TrainData data = train_data_from(o, o.integer("seq-len"));
+  const nn::LMConfig cfg = model_config_from(o, data.vocab);
+  const nn::TrainConfig tc = train_config_from(o);
+  analysis::MonitorOptions mo;
+  mo.every = o.integer("every");
+  if (mo.every < 1) throw std::runtime_error("option --every: must be >= 1");
   auto model = nn::make_language_model(cfg);
-  nn::TrainConfig tc;
-  tc.steps = o.integer("steps");
-  tc.batch = o.integer("batch");
-  tc.seq_len = o.integer("seq-len");
-  tc.lr = o.number("lr");
-  tc.seed = cfg.seed;
   const std::string dir = make_run_dir("bottleneck", o.str("out"));
 
   std::printf("gradscope bottleneck: %s backbone, %s head (k = %ld), V = %ld, D = %ld, %ld layers, %ld parameters\n",
               cfg.backbone.c_str(), cfg.head.c_str(), static_cast<long>(model->head()->rank()),
               static_cast<long>(cfg.vocab), static_cast<long>(cfg.d_model), static_cast<long>(cfg.n_layer),
               static_cast<long>(model->parameter_count()));
-  std::printf("data: %s, %ld tokens; %ld steps of %ld x %ld tokens; measuring every %ld steps\n",
-              o.str("text").empty() ? "embedded text" : o.str("text").c_str(), static_cast<long>(data.size()),
+  std::printf("data: %s; %ld steps of %ld x %ld tokens; measuring every %ld steps\n", data.description.c_str(),
               static_cast<long>(tc.steps), static_cast<long>(tc.batch), static_cast<long>(tc.seq_len),
-              static_cast<long>(o.integer("every")));
+              static_cast<long>(mo.every));
   std::printf("a random direction in R^V keeps sqrt(k/V) = %.3f of its norm in a k-dim subspace: destroyed %.3f\n\n",
               std::sqrt(double(model->head()->rank()) / double(cfg.vocab)),
               std::sqrt(1 - double(model->head()->rank()) / double(cfg.vocab)));
   std::fflush(stdout);
 
-  analysis::MonitorOptions mo;
-  mo.every = o.integer("every");
-  analysis::BottleneckMonitor mon(model, mo, tc.steps);
   Generator probe_gen(cfg.seed + 1);
-  mon.measure(data.sample(tc.batch, tc.seq_len, probe_gen), 0);
-  nn::Trainer trainer(model, data, tc);
-  trainer.run(mon.callback());
+  const std::vector<BottleneckSample> ss = train_and_watch(model, data, tc, mo, probe_gen);
 
   // the leak test on the final model and a fresh batch
   analysis::MonitorOptions last = mo;
   last.leak_test = true;
-  const BottleneckSample fin = analysis::measure_bottleneck(*model, data.sample(tc.batch, tc.seq_len, probe_gen), tc.steps, last);
+  const BottleneckSample fin =
+      analysis::measure_bottleneck(*model, data.sample(tc.batch, tc.seq_len, probe_gen), tc.steps, last);
 
-  const auto& ss = mon.samples();
   std::printf("\n%6s %8s %10s %9s %9s %12s\n", "step", "loss", "destroyed", "vis.cos", "upd.cos", "1st layer/G");
   for (const auto& s : ss)
     std::printf("%6ld %8.4f %10.4f %9.4f %9.4f %12.4e\n", static_cast<long>(s.step), s.loss, s.head.destroyed_fraction,
@@ -183,7 +173,7 @@ int run_bottleneck(const Args& args) {
   run["model"] = cfg.to_map();
   run["train"] = {{"steps", tc.steps}, {"batch", tc.batch}, {"seq_len", tc.seq_len}, {"lr", tc.lr},
                   {"optimizer", tc.optimizer}, {"schedule", tc.schedule}};
-  run["data"] = o.str("text").empty() ? std::string("embedded text") : o.str("text");
+  run["data"] = data.description;
   run["measurements"] = nlohmann::json::array();
   for (const auto& s : ss) run["measurements"].push_back(sample_json(s));
   run["final"] = sample_json(fin);

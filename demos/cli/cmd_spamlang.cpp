@@ -101,7 +101,7 @@ int run_spamlang(const Args& args) {
     control_cells[c.vocab].loss.push_back(c.final_loss);
   }
   std::ostringstream table;
-  table << strf("%8s %6s %8s %17s %15s %10s\n", "V", "D", "V/D", "accuracy", "held-out loss", "destroyed");
+  table << strf("%8s %6s %8s %17s %15s %17s\n", "V", "D", "V/D", "accuracy", "held-out loss", "destroyed");
   std::ostringstream summary_csv;
   summary_csv << "vocab,dim,seeds,accuracy_mean,accuracy_std,accuracy_min,accuracy_max,loss_mean,loss_std,"
                  "destroyed_mean,destroyed_std\n";
@@ -113,15 +113,15 @@ int run_spamlang(const Args& args) {
                          {"accuracy", {{"mean", a.mean}, {"std", a.std}, {"min", a.min}, {"max", a.max}}},
                          {"final_loss", {{"mean", l.mean}, {"std", l.std}}},
                          {"destroyed_fraction", {{"mean", d.mean}, {"std", d.std}}}});
-      table << strf("%8ld %6ld %8.1f %8.3f +- %5.3f %7.3f +- %5.3f %10.4f\n", long(V), long(D), double(V) / double(D),
-                    a.mean, a.std, l.mean, l.std, d.mean);
+      table << strf("%8ld %6ld %8.1f %8.3f +- %5.3f %7.3f +- %5.3f %8.4f +- %6.4f\n", long(V), long(D),
+                    double(V) / double(D), a.mean, a.std, l.mean, l.std, d.mean, d.std);
       summary_csv << V << "," << D << "," << c.acc.size() << "," << num(a.mean) << "," << num(a.std) << ","
                   << num(a.min) << "," << num(a.max) << "," << num(l.mean) << "," << num(l.std) << "," << num(d.mean)
                   << "," << num(d.std) << "\n";
     }
     if (control_cells.count(V)) {
       const Spread a = spread(control_cells[V].acc), l = spread(control_cells[V].loss);
-      table << strf("%8ld %6s %8s %8.3f +- %5.3f %7.3f +- %5.3f %10.4f\n", long(V), "table", "-", a.mean, a.std, l.mean,
+      table << strf("%8ld %6s %8s %8.3f +- %5.3f %7.3f +- %5.3f %17.4f\n", long(V), "table", "-", a.mean, a.std, l.mean,
                     l.std, 0.0);
     }
   }

@@ -20,6 +20,7 @@ int run_spamlang(const Args& args);
 int run_head_rank(const Args& args);
 int run_equal_norm(const Args& args);
 int run_bottleneck(const Args& args);
+int run_backbones(const Args& args);
 int run_graph(const Args& args);
 
 }  // namespace gs::cli

@@ -46,6 +46,8 @@ std::vector<int64_t> int_list(const Options& o, const std::string& name) {
   return out;
 }
 
+std::vector<std::string> string_list(const Options& o, const std::string& name) { return items(o, name); }
+
 std::vector<double> number_list(const Options& o, const std::string& name) {
   std::vector<double> out;
   for (const auto& it : items(o, name)) {

@@ -13,6 +13,8 @@ namespace gs::cli {
 // item or an item that is not an integer (or not a number).
 std::vector<int64_t> int_list(const Options& o, const std::string& name);
 std::vector<double> number_list(const Options& o, const std::string& name);
+// "transformer,gru" -> {"transformer", "gru"} (blanks around items trimmed; same errors).
+std::vector<std::string> string_list(const Options& o, const std::string& name);
 
 // Mean and sample standard deviation (0 for one value).
 struct Spread {

@@ -11,6 +11,9 @@ const gs::cli::Command kCommands[] = {
     {"analyze", "head metrics of one batch from .npy files (W, H, targets) or a checkpoint: how much of the "
                 "logit gradient the head destroys; with a model also the node trace and the leak test",
      gs::cli::run_analyze},
+    {"backbones", "the same head on transformer, GRU and SSM backbones over several seeds: a Markdown table of the "
+                  "destroyed fraction (mean +- std) at init and after training",
+     gs::cli::run_backbones},
     {"bottleneck", "the main job: train a small LM and measure how much of the logit gradient the head destroys, "
                    "at every node",
      gs::cli::run_bottleneck},

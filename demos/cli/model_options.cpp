@@ -1,11 +1,13 @@
 // Options shared by the commands that build a model (train, bottleneck, ...).
 #include "demos/cli/model_options.h"
 
+#include <stdexcept>
+
 namespace gs::cli {
 
-nn::LMConfig model_config_from(const Options& o, int64_t vocab) {
+nn::LMConfig model_config_from(const Options& o, int64_t vocab, const std::string& backbone) {
   nn::LMConfig c;
-  c.backbone = o.str("backbone");
+  c.backbone = backbone.empty() ? o.str("backbone") : backbone;
   c.head = o.str("head");
   c.rank = o.integer("rank");
   c.vocab = vocab;
@@ -16,12 +18,16 @@ nn::LMConfig model_config_from(const Options& o, int64_t vocab) {
   c.tied = o.on("tied");
   c.seed = static_cast<uint64_t>(o.integer("seed"));
   c.validate();
+  // a factorised head D -> r -> V with r > D still has rank D: the --rank asked for cannot exist
+  if (c.head == "factorized" && c.rank > c.d_model)
+    throw std::runtime_error("option --rank: a factorized head's rank " + std::to_string(c.rank) +
+                             " exceeds the hidden width D = " + std::to_string(c.d_model));
   return c;
 }
 
-void add_model_options(Options& o) {
-  o.add("backbone", "transformer", "transformer | gru | ssm")
-      .add("head", "full", "full | factorized")
+void add_model_options(Options& o, bool backbone) {
+  if (backbone) o.add("backbone", "transformer", "transformer | gru | ssm");
+  o.add("head", "full", "full | factorized")
       .add("rank", "0", "rank r of a factorized head (D -> r -> V)")
       .add("d-model", "64", "hidden width D")
       .add("layers", "2", "backbone layers")

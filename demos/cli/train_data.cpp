@@ -1,0 +1,115 @@
+#include "demos/cli/train_data.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <stdexcept>
+
+#include "analysis/experiments.h"
+#include "demos/cli/default_text.h"
+#include "demos/cli/experiment_options.h"
+#include "demos/cli/model_options.h"
+
+namespace gs::cli {
+
+void add_train_data_options(Options& o) {
+  o.add("text", "", "training text (default: the text embedded in the binary; byte-level)")
+      .flag("spamlang", "train on SpamLang (every sequence repeats one symbol) instead of text")
+      .add("vocab", "0", "vocabulary size V (0: 256 for text, 1024 for SpamLang; text ids above 255 never occur)")
+      .add("zipf", "0", "SpamLang symbol distribution: Zipf exponent (0: uniform)");
+}
+
+TrainData train_data_from(const Options& o, int64_t seq_len) {
+  const bool spam = o.on("spamlang");
+  const int64_t vocab = o.integer("vocab");
+  const double zipf = o.number("zipf");
+  if (spam && !o.str("text").empty()) throw std::runtime_error("--text and --spamlang exclude each other");
+  if (vocab < 0) throw std::runtime_error("option --vocab: must be >= 0 (0: the data's own), got " + std::to_string(vocab));
+  if (zipf != 0 && !spam) throw std::runtime_error("option --zipf: only with --spamlang");
+  TrainData d;
+  if (spam) {
+    if (vocab == 1) throw std::runtime_error("option --vocab: SpamLang needs V >= 2");
+    d.spam = std::make_shared<analysis::SpamLang>(vocab ? vocab : 1024, seq_len, zipf);
+    d.vocab = d.spam->vocab();
+    d.description = strf("SpamLang V=%ld%s", long(d.vocab), zipf > 0 ? strf(", zipf %g", zipf).c_str() : ", uniform");
+    return d;
+  }
+  const std::string& path = o.str("text");
+  d.text = std::make_shared<nn::TokenStream>(path.empty() ? nn::TokenStream(nn::ByteTokenizer().encode(kDefaultText), 256)
+                                                          : load_text_stream(path));
+  if (vocab != 0 && vocab < d.text->vocab_size())
+    throw std::runtime_error(strf("option --vocab: byte-level text needs V >= %ld, got %ld", long(d.text->vocab_size()),
+                                  long(vocab)));
+  if (d.text->size() < seq_len + 1)
+    throw std::runtime_error(strf("the text (%ld tokens) is shorter than --seq-len + 1 = %ld tokens",
+                                  long(d.text->size()), long(seq_len + 1)));
+  d.vocab = vocab ? vocab : d.text->vocab_size();
+  d.description = strf("%s, %ld byte tokens", path.empty() ? "embedded text" : path.c_str(), long(d.text->size()));
+  return d;
+}
+
+std::vector<std::string> with_bottleneck_defaults(const std::vector<std::string>& args) {
+  std::vector<std::string> a = {"--d-model", "32", "--layers", "2", "--heads", "4", "--seq-len", "64"};
+  a.insert(a.end(), args.begin(), args.end());
+  return a;
+}
+
+nn::TrainConfig train_config_from(const Options& o) {
+  nn::TrainConfig tc;
+  tc.steps = o.integer("steps");
+  tc.batch = o.integer("batch");
+  tc.seq_len = o.integer("seq-len");
+  tc.lr = o.number("lr");
+  tc.seed = static_cast<uint64_t>(o.integer("seed"));
+  if (tc.steps < 1) throw std::runtime_error("option --steps: must be >= 1");
+  if (tc.batch < 1) throw std::runtime_error("option --batch: must be >= 1");
+  if (!(tc.lr > 0) || !std::isfinite(tc.lr)) throw std::runtime_error("option --lr: must be finite and > 0");
+  return tc;
+}
+
+nn::Batch TrainData::sample(int64_t batch, int64_t seq_len, Generator& gen) const {
+  if (spam) {
+    if (seq_len != spam->seq_len())
+      throw std::runtime_error(strf("SpamLang was made for %ld tokens, asked for %ld", long(spam->seq_len()), long(seq_len)));
+    return spam->sample(batch, gen);
+  }
+  return text->sample(batch, seq_len, gen);
+}
+
+namespace {
+
+using TrainStep = std::function<void(int64_t step, const nn::Batch& batch)>;
+
+void train_watched(const std::shared_ptr<nn::LanguageModel>& model, const TrainData& data, const nn::TrainConfig& tc,
+                   const TrainStep& on_step) {
+  if (data.text) {
+    nn::Trainer trainer(model, *data.text, tc);
+    trainer.run([&](const nn::StepInfo& info) { on_step(info.step, info.batch); });
+    return;
+  }
+  // SpamLang: the same recipe on a batch source; the source keeps the batch so the callback
+  // (which runs after the update) can hand it on
+  nn::Batch last;
+  const analysis::BatchSource source = [&](Generator& g) { return last = data.sample(tc.batch, tc.seq_len, g); };
+  const int64_t every = std::max<int64_t>(1, tc.log_every);
+  analysis::train_loop(
+      model->named_parameters(), [&](const nn::Batch& b) { return model->loss(b.inputs, b.targets); }, source, tc,
+      [&](int64_t step, double loss) {
+        if (tc.progress && (step % every == 0 || step == tc.steps))
+          std::fprintf(stderr, "step %ld/%ld loss %.4f\n", long(step), long(tc.steps), loss);
+        on_step(step, last);
+      });
+}
+
+}  // namespace
+
+std::vector<analysis::BottleneckSample> train_and_watch(const std::shared_ptr<nn::LanguageModel>& model,
+                                                        const TrainData& data, const nn::TrainConfig& tc,
+                                                        const analysis::MonitorOptions& mo, Generator& probe_gen) {
+  analysis::BottleneckMonitor mon(model, mo, tc.steps);
+  mon.measure(data.sample(tc.batch, tc.seq_len, probe_gen), 0);
+  train_watched(model, data, tc, [&](int64_t step, const nn::Batch& b) { mon.after_step(step, b); });
+  return mon.samples();
+}
+
+}  // namespace gs::cli
