@@ -58,7 +58,7 @@ TEST_CASE("trace: every node from the loss to the embeddings, relative to ||G||"
   for (const auto& [name, p] : s.model->named_parameters()) REQUIRE_FALSE(grad_of(p).defined());
 }
 
-TEST_CASE("leak test: destroyed part reaches nothing below the head; visible part is the whole story",
+TEST_CASE("leak test: destroyed part reaches nothing below the head, visible part is the whole story",
           "[analysis][leak]") {
   for (const auto& [backbone, head, rank] : std::vector<std::tuple<std::string, std::string, int64_t>>{
            {"transformer", "full", 0}, {"gru", "full", 0}, {"ssm", "full", 0}, {"transformer", "factorized", 3}}) {

@@ -19,7 +19,7 @@ Tensor leaf(std::vector<double> v, Shape s = {}) {
 std::vector<double> gradv(const Tensor& t) { return grad_of(t).to_vector<double>(); }
 }  // namespace
 
-TEST_CASE("reused inputs accumulate; leaf grads accumulate across backward calls", "[autograd][engine]") {
+TEST_CASE("reused inputs accumulate, leaf grads accumulate across backward calls", "[autograd][engine]") {
   Tensor x = leaf({1, 2, 3});
   Tensor y = op::sum(mul(x, x));  // not differentiable: op:: is the plain layer
   REQUIRE_FALSE(requires_grad_flag(y));
@@ -43,7 +43,7 @@ TEST_CASE("a freed graph cannot be reused unless retain_graph", "[autograd][engi
   REQUIRE_THROWS_WITH(backward(y), Contains("backward: the graph of node 'y.exp' (exp) was already freed"));
 }
 
-TEST_CASE("hooks see and replace gradients; retain_grad keeps non-leaf grads", "[autograd][hooks]") {
+TEST_CASE("hooks see and replace gradients, retain_grad keeps non-leaf grads", "[autograd][hooks]") {
   Tensor x = leaf({1, 2});
   Tensor h = mul(x, 2.0);
   retain_grad(h);
@@ -104,7 +104,7 @@ TEST_CASE("observer sees every node, newest first, with names, shapes and gradie
   REQUIRE(rec.names.size() == 3);
 }
 
-TEST_CASE("backward from an intermediate with an explicit gradient; functional grad", "[autograd][engine]") {
+TEST_CASE("backward from an intermediate with an explicit gradient, functional grad", "[autograd][engine]") {
   Tensor x = leaf({1, 2, 3});
   Tensor h = mul(x, x);
   Tensor y = exp(h);

@@ -192,7 +192,7 @@ TEST_CASE("analyze: .npy inputs -> JSON with exactly the issue's keys, matching 
   }
 }
 
-TEST_CASE("analyze: default topk is 2D (the Eckart-Young bound is defined); mixed dtypes run in float64",
+TEST_CASE("analyze: default topk is 2D (the Eckart-Young bound is defined), mixed dtypes run in float64",
           "[cli][analyze]") {
   TempDir tmp;
   Files f = write_inputs(tmp, kFloat64);

@@ -30,7 +30,7 @@ nlohmann::json run_tiny(const fs::path& dir, std::vector<std::string> extra) {
 
 }  // namespace
 
-TEST_CASE("backbones: files, keys, ranges; the summary is the mean and std of the runs", "[cli][backbones]") {
+TEST_CASE("backbones: files, keys, ranges, the summary is the mean and std of the runs", "[cli][backbones]") {
   const fs::path dir = fs::temp_directory_path() / "gs_test_backbones";
   const auto j = run_tiny(dir, {});
   for (const char* f : {"run.json", "runs.csv", "curves.csv", "table.md", "destroyed_fraction.dat", "destroyed_fraction.gp"})

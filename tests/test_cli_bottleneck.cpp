@@ -42,7 +42,7 @@ TEST_CASE("bottleneck: files, JSON keys, values in range, leak test ~0", "[cli][
   fs::remove_all(dir);
 }
 
-TEST_CASE("bottleneck: SpamLang data with a chosen V; V = D destroys nothing", "[cli][bottleneck]") {
+TEST_CASE("bottleneck: SpamLang data with a chosen V, V = D destroys nothing", "[cli][bottleneck]") {
   const fs::path dir = fs::temp_directory_path() / "gs_test_bottleneck_spamlang";
   for (const int64_t V : {8, 200}) {
     INFO("V = " << V);

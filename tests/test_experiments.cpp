@@ -168,7 +168,7 @@ TEST_CASE("spamlang: small V with roomy D learns, large V/D does not, the full-r
   CHECK(small.runs[0].losses.back() < 0.5 * small.runs[0].losses.front());
 }
 
-TEST_CASE("spamlang command: files, JSON keys, values in range; every backbone", "[experiments][cli]") {
+TEST_CASE("spamlang command: files, JSON keys, values in range, every backbone", "[experiments][cli]") {
   const fs::path dir = fresh_dir("gs_test_spamlang");
   const fs::path json_path = fs::temp_directory_path() / "gs_test_spamlang.json";
   for (const std::string backbone : {"transformer", "gru", "ssm"}) {

@@ -69,7 +69,7 @@ struct TempDir {
 
 }  // namespace
 
-TEST_CASE("byte tokenizer round trips every byte and rejects tokens outside [0, 256)", "[nn][data]") {
+TEST_CASE("byte tokenizer round trips every byte and rejects tokens outside 0..255", "[nn][data]") {
   nn::ByteTokenizer tok;
   CHECK(tok.vocab_size() == 256);
   std::string all;

@@ -252,7 +252,7 @@ TEST_CASE("state() round trip: save after 5 steps, load into a fresh optimiser, 
   }
 }
 
-TEST_CASE("state names; load_state rejects missing, unexpected and misshapen entries unchanged", "[nn][optim]") {
+TEST_CASE("state names, load_state rejects missing, unexpected and misshapen entries unchanged", "[nn][optim]") {
   Tensor w = make_param({1, 2, 3}), b = make_param({4});
   nn::Adam opt({{"w", w}, {"b", b}}, 0.1);
   std::vector<std::string> names;
@@ -280,7 +280,7 @@ TEST_CASE("state names; load_state rejects missing, unexpected and misshapen ent
   REQUIRE_THROWS_WITH(opt.load_state(negative), Contains("'step' must be a whole number >= 0"));
 }
 
-TEST_CASE("parameters without a gradient are skipped; their state does not advance", "[nn][optim]") {
+TEST_CASE("parameters without a gradient are skipped, their state does not advance", "[nn][optim]") {
   Tensor w = make_param({1, 2}), u = make_param({3, 4});
   nn::Adam opt({{"w", w}, {"u", u}}, 0.1);
   set_grad(w, from_vector(std::vector<double>{1, -1}));
@@ -444,7 +444,7 @@ TEST_CASE("each optimiser minimises an ill-conditioned quadratic bowl through ba
   }
 }
 
-TEST_CASE("op::adam_update_: the fused pass over a large tensor follows the float64 rule; bad operands are named",
+TEST_CASE("op::adam_update_: the fused pass over a large tensor follows the float64 rule, bad operands are named",
           "[nn][optim]") {
   // 100,003 elements: several OpenMP blocks plus a ragged tail. Reference: the update rule in
   // double; float32 rounding of a handful of ops per element bounds the difference (~1e-6 rel).

@@ -56,7 +56,7 @@ TEST_CASE("trainer: the loss falls on a learnable stream and the callback sees e
   REQUIRE(losses.back() < 0.5 * losses.front());
 }
 
-TEST_CASE("trainer: same seed, same losses; resume reproduces the uninterrupted run bit for bit", "[nn][trainer]") {
+TEST_CASE("trainer: same seed, same losses, resume reproduces the uninterrupted run bit for bit", "[nn][trainer]") {
   Trainer full(make_language_model(tiny()), periodic(), cfg(12));
   const auto ref = full.run();
 

@@ -56,7 +56,7 @@ TEST_CASE("views share storage and compute strides", "[tensor][views]") {
   REQUIRE(x.to_vector<double>() == std::vector<double>{0, 1, 2, 9, 9, 9});
 }
 
-TEST_CASE("reshape is a view when strides allow it, a copy otherwise; view refuses", "[tensor][views]") {
+TEST_CASE("reshape is a view when strides allow it, a copy otherwise, view refuses", "[tensor][views]") {
   Tensor x = op::reshape(arange(24, kFloat64), {2, 3, 4});
   Tensor r = op::reshape(x, {6, 4});
   REQUIRE(r.impl()->storage == x.impl()->storage);
