@@ -1,9 +1,9 @@
 #pragma once
-// CUDA mirror of ops_cpu/linalg_lapack.h (declarations; device pointers). No device
-// implementation exists yet (a cuSOLVER one would use geqrf / orgqr / gesvd): a build without
-// CUDA links the stubs in ops_cuda/stub/linalg_lapack.cpp, and the tensor layer (tensor/lapack.cpp)
-// runs these factorisations on the host for CUDA tensors, so nothing calls these entries today.
-// Contracts as in ops_cpu/linalg_lapack.h.
+// CUDA mirror of ops_cpu/linalg_lapack.h (device pointers), on cuSOLVER (geqrf / orgqr / gesvd
+// in float64) in linalg_lapack.cu; a build without CUDA links the stubs in
+// ops_cuda/stub/linalg_lapack.cpp. Not called yet: the tensor layer (tensor/lapack.cpp) runs
+// these factorisations in LAPACK on the host for CUDA tensors, so these entries are compiled but
+// have never run. Contracts as in ops_cpu/linalg_lapack.h.
 #include <cstdint>
 
 namespace gs::cuda {
