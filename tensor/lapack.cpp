@@ -6,6 +6,7 @@
 #include "ops_cpu/gemm.h"
 #include "ops_cpu/linalg_lapack.h"
 #include "ops_cuda/gemm.h"
+#include "ops_cuda/linalg_lapack.h"
 #include "tensor/convert.h"
 #include "tensor/creation.h"
 #include "tensor/dispatch.h"
@@ -72,18 +73,16 @@ std::vector<double> svd_values(const Tensor& A_in) {
 Tensor row_sumsq(const Tensor& X_in) {
   const char* op = "row_sumsq";
   check_matrix(op, X_in);
-  if (X_in.device() != Device::CPU) {
-    const Tensor x = to(X_in, kFloat64);
-    return sum(mul(x, x), {1});
-  }
   const int64_t rows = X_in.shape()[0], cols = X_in.shape()[1];
-  Tensor out = empty({rows}, kFloat64);
+  Tensor out = empty({rows}, kFloat64, X_in.device());  // on X's device: no [rows, cols] copy to the host
   // rows read in place when the last dim is contiguous (a narrow() of rows or columns is fine)
   const bool direct = X_in.strides()[1] == 1 && (rows <= 1 || X_in.strides()[0] >= cols);
   const Tensor X = direct ? X_in : contiguous(X_in);
   const int64_t ld = direct ? std::max<int64_t>(X.strides()[0], cols) : cols;
   detail::dispatch_float(op, X.dtype(), [&]<class T>() {
-    if (rows > 0) cpu::row_sumsq<T>(rows, cols, X.data<T>(), ld, out.data<double>());
+    if (rows == 0) return;
+    if (X.device() == Device::CPU) cpu::row_sumsq<T>(rows, cols, X.data<T>(), ld, out.data<double>());
+    else detail::cuda_call([&] { cuda::row_sumsq<T>(rows, cols, X.data<T>(), ld, out.data<double>()); });
   });
   return out;
 }

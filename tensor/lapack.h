@@ -4,7 +4,9 @@
 // (an in-place accumulating product and float64 row norms). No graph.
 //
 // CUDA tensors: the factorisations copy to the host, run LAPACK and copy the result back
-// (there is no cuSOLVER path yet); addmm_ uses cuBLAS; row_sumsq is composed from device ops.
+// (the cuSOLVER entries of ops_cuda/linalg_lapack.h are not used yet); addmm_ uses cuBLAS;
+// row_sumsq runs a device kernel (float64 accumulation, one block per row) and returns a device
+// tensor.
 #include <cstdint>
 #include <vector>
 

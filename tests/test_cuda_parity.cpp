@@ -49,6 +49,7 @@
 #include "demos/cli/commands.h"
 #include "nn/device.h"
 #include "nn/lm.h"
+#include "tensor/lapack.h"
 #include "tensor/ops.h"
 
 using namespace gs;
@@ -364,6 +365,29 @@ TEST_CASE("cuda parity: matmul and batched matmul on cuBLAS, TF32 off by default
   parity("matmul with TF32 allowed", {a, b}, [](const auto& in) { return Outs{op::matmul(in[0], in[1])}; },
          Tol{0.05, 1e-2});
   CHECK(set_allow_tf32(false));
+}
+
+TEST_CASE("cuda parity: row_sumsq and addmm_, the head metrics' chunk helpers", "[cuda]") {
+  if (!cuda_or_skip()) return;
+  Generator gen(14);
+  for (DType dt : kFloats) {
+    const Tensor x = randn({70, 300}, gen, dt);
+    // float64 sums of squares on both sides, in different orders: 1e-12 relative (no cancellation)
+    parity("row_sumsq of a matrix, a column slice and a transposed view", {x},
+           [](const auto& in) {
+             return Outs{op::row_sumsq(in[0]), op::row_sumsq(op::narrow(in[0], 1, 7, 200)),
+                         op::row_sumsq(op::transpose(in[0], 0, 1))};
+           },
+           kSum64);
+    const Tensor a = randn({300, 40}, gen, dt), b = randn({300, 50}, gen, dt), c = randn({40, 50}, gen, dt);
+    parity("addmm_ C = 0.5 A^T B + 2 C", {a, b, c},
+           [](const auto& in) {
+             const Tensor C = op::clone(in[2]);
+             op::addmm_(C, in[0], in[1], true, false, 0.5, 2.0);
+             return Outs{C};
+           },
+           pick(dt, Tol{4e-7 * 300, 1e-5}, Tol{1e-15 * 300, 1e-12}));
+  }
 }
 
 TEST_CASE("cuda parity: a tiny GPT's loss and every parameter gradient (float32, 1e-4 relative)", "[cuda]") {
