@@ -3,6 +3,7 @@
 #include <bit>
 #include <cstdint>
 #include <limits>
+#include <string_view>
 
 namespace gs::cpu::vec {
 namespace {
@@ -116,10 +117,12 @@ Isa detect() {
   return Isa::baseline;
 }
 
-Isa isa() {
-  static const Isa chosen = detect();
+Isa& chosen_isa() {
+  static Isa chosen = detect();
   return chosen;
 }
+
+Isa isa() { return chosen_isa(); }
 
 // GS_VARIANTS(ret, name, (params), (args)) defines name_avx512 / name_avx2 / name_baseline
 // around name_body and a dispatching gs::cpu::vec::name.
@@ -159,6 +162,19 @@ void gelu_backward(int64_t n, const float* x, const float* gy, float* gx) {
   GS_DISPATCH(gelu_backward, (n, x, gy, gx))
 }
 #undef GS_DISPATCH
+
+bool use_isa_for_testing(const char* name) {
+  const std::string_view n = name ? name : "";
+  const Isa best = detect();
+  Isa want;
+  if (n == "avx512") want = Isa::avx512;
+  else if (n == "avx2") want = Isa::avx2;
+  else if (n == "baseline") want = Isa::baseline;
+  else return false;
+  if (static_cast<int>(want) > static_cast<int>(best)) return false;
+  chosen_isa() = want;
+  return true;
+}
 
 const char* isa_name() {
   switch (isa()) {

@@ -35,4 +35,8 @@ void gelu_backward(int64_t n, const float* x, const float* gy, float* gx);
 // Which variant runs here: "avx512", "avx2" or "baseline" (for benchmarks and reports).
 const char* isa_name();
 
+// Tests only: run the named variant from now on ("avx512", "avx2", "baseline"). Returns false,
+// changing nothing, for an unknown name or one this CPU cannot run. Not thread-safe.
+bool use_isa_for_testing(const char* name);
+
 }  // namespace gs::cpu::vec

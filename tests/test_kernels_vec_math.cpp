@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <random>
 #include <string>
@@ -138,4 +139,60 @@ TEST_CASE("vec::gelu and vec::gelu_backward match the double formula", "[kernels
 TEST_CASE("vec::isa_name names one of the three variants", "[kernels][vec]") {
   const std::string isa = vec::isa_name();
   CHECK((isa == "avx512" || isa == "avx2" || isa == "baseline"));
+  CHECK_FALSE(vec::use_isa_for_testing("sse9"));
+  CHECK(vec::isa_name() == isa);
+}
+
+TEST_CASE("every instruction-set variant this CPU runs gives the same bits", "[kernels][vec]") {
+  // vec_math.h promises identical results from each variant (no FMA contraction, fixed lane
+  // order). Run each routine under every variant the CPU supports and compare bit for bit.
+  const std::string original = vec::isa_name();
+  auto x = uniform(5003, -30.0f, 30.0f, 17);
+  x.insert(x.end(), {0.0f, -kInf, kInf, std::numeric_limits<float>::quiet_NaN(), -100.0f, 88.7f});
+  const auto n = static_cast<int64_t>(x.size());
+  struct Out {
+    std::vector<float> e, s, g, gb;
+    float m = 0;
+    double sum = 0;
+  };
+  auto run = [&] {
+    Out o;
+    o.e.resize(x.size());
+    o.s.resize(x.size());
+    o.g.resize(x.size());
+    o.gb.resize(x.size());
+    vec::exp(n, x.data(), o.e.data());
+    vec::exp_scale(n, x.data(), 1.5f, 0.3f, o.s.data());
+    vec::gelu(n, x.data(), o.g.data());
+    vec::gelu_backward(n, x.data(), x.data(), o.gb.data());
+    o.m = vec::max(n, x.data());
+    o.sum = vec::sum_exp(n - 6, x.data(), 30.0f, nullptr);  // finite part
+    return o;
+  };
+  auto bits = [](const std::vector<float>& v) {
+    std::vector<uint32_t> b(v.size());
+    std::memcpy(b.data(), v.data(), v.size() * sizeof(float));
+    return b;
+  };
+  REQUIRE(vec::use_isa_for_testing("baseline"));
+  const Out ref = run();
+  int compared = 0;
+  for (const char* isa : {"avx2", "avx512"}) {
+    if (!vec::use_isa_for_testing(isa)) {
+      WARN("this CPU cannot run the " << isa << " variant: not compared");
+      continue;
+    }
+    INFO("variant " << isa << " against baseline");
+    const Out o = run();
+    CHECK(bits(o.e) == bits(ref.e));
+    CHECK(bits(o.s) == bits(ref.s));
+    CHECK(bits(o.g) == bits(ref.g));
+    CHECK(bits(o.gb) == bits(ref.gb));
+    CHECK(o.m == ref.m);
+    CHECK(o.sum == ref.sum);
+    ++compared;
+  }
+  REQUIRE(vec::use_isa_for_testing(original.c_str()));
+  CHECK(vec::isa_name() == original);
+  INFO(compared << " variants compared with the baseline");
 }
