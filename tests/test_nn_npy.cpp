@@ -168,7 +168,9 @@ TEST_CASE("npy: damaged files each get their own message starting with the path"
   CHECK_THAT(err("empty.npy", ""), Contains("not a .npy file (empty"));
   CHECK_THAT(err("text.npy", "hello, world\n"), Contains("not a .npy file (bad magic \"hello,\""));
   CHECK_THAT(err("short.npy", good.substr(0, 8)), Contains("truncated: 8 bytes"));
-  CHECK_THAT(err("v9.npy", craft(hdr, data).replace(6, 1, "\x09")), Contains("format version 9.0"));
+  std::string v9 = craft(hdr, data);
+  v9[6] = '\x09';  // the major version byte (an index write: GCC 12 misreads replace() here, -Wrestrict)
+  CHECK_THAT(err("v9.npy", v9), Contains("format version 9.0"));
   CHECK_THAT(err("cut_header.npy", good.substr(0, 40)), Contains("truncated: the header needs"));
   CHECK_THAT(err("cut_data.npy", good.substr(0, good.size() - 5)),
              Contains("truncated: the data section holds 19 bytes, but shape [2, 3] of '<f4' needs 24"));
