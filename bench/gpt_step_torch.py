@@ -14,7 +14,7 @@ backbone and an untied full head:
   default (per-tensor, non-foreach) implementation on CPU.
 
 Threads: torch.set_num_threads(--threads, else GRADSCOPE_NUM_THREADS, else nproc), the count
-gradscope uses. tokens/s = B * T * timed steps / their total wall time, after warm-up steps;
+gradscope uses, and OPENBLAS_NUM_THREADS set to the same count before torch loads (unless set). tokens/s = B * T * timed steps / their total wall time, after warm-up steps;
 "cpu ms/step" is the process CPU time (all threads) per timed step (time.process_time).
 Run by hand (/usr/bin/python3: Debian's python3-torch) or by bench_gpt_step, which parses the
 line "torch_tokens_per_s <x>". --profile adds torch's own per-op table of one more step.
@@ -23,9 +23,27 @@ import argparse
 import math
 import os
 import statistics
+import sys
 import time
 
-import torch
+
+def _pin_blas_threads():
+    """torch.set_num_threads does not reach Debian torch's OpenBLAS (pthread build), which reads
+    OPENBLAS_NUM_THREADS once when it loads and otherwise uses every core: a "1 thread" twin then
+    ran its matrix products on 2 cores. Set it from --threads (same rule as below) before
+    importing torch, unless the caller set it."""
+    threads = 0
+    for i, a in enumerate(sys.argv):
+        if a == "--threads" and i + 1 < len(sys.argv):
+            threads = int(sys.argv[i + 1])
+        elif a.startswith("--threads="):
+            threads = int(a.split("=", 1)[1])
+    threads = threads or int(os.environ.get("GRADSCOPE_NUM_THREADS", "0") or 0) or os.cpu_count()
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", str(threads))
+
+
+_pin_blas_threads()
+import torch  # noqa: E402  (after the thread pin)
 import torch.nn as nn
 import torch.nn.functional as F
 
@@ -107,7 +125,8 @@ def main():
     tokens = torch.randint(0, V, (B, T), generator=g)
     targets = torch.randint(0, V, (B, T), generator=g)
     n_params = sum(p.numel() for p in model.parameters())
-    print(f"# torch {torch.__version__}, threads {torch.get_num_threads()}, {n_params} parameters, "
+    print(f"# torch {torch.__version__}, threads {torch.get_num_threads()} (OPENBLAS_NUM_THREADS="
+          f"{os.environ.get('OPENBLAS_NUM_THREADS')}), {n_params} parameters, "
           f"{args.warmup} warm-up steps, {args.steps} timed steps; openblas core {openblas_core()}")
 
     def step():
