@@ -30,6 +30,7 @@
 #include "analysis/head_bottleneck.h"
 #include "autograd/ops.h"
 #include "bench/cuda_copy.h"
+#include "bench/gpt_config.h"
 #include "bench/timing.h"
 #include "nn/device.h"
 #include "nn/lm.h"
@@ -156,18 +157,8 @@ void bench_cross_entropy(int reps) {
 
 void bench_gpt_step(int reps) {
   std::printf("\n## 3. GPT training step on the device (bench_gpt_step's model: fwd + bwd + AdamW), float32\n");
-  constexpr int64_t kB = 16, kT = 128;
-  nn::LMConfig cfg;
-  cfg.backbone = "transformer";
-  cfg.head = "full";
-  cfg.vocab = 8192;
-  cfg.d_model = 256;
-  cfg.n_layer = 4;
-  cfg.n_head = 4;
-  cfg.context = kT;
-  cfg.mlp_ratio = 4;
-  cfg.dtype = kFloat32;
-  cfg.seed = 0;
+  constexpr int64_t kB = gs::bench::kGptBatch, kT = gs::bench::kGptContext;
+  const nn::LMConfig cfg = gs::bench::small_gpt_config();
   auto model = nn::make_language_model(cfg);
   nn::to_device(*model, Device::CUDA);
   nn::AdamW opt(model->named_parameters(), 3e-4);

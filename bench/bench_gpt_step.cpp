@@ -35,6 +35,7 @@
 
 #include "autograd/ops.h"
 #include "autograd/profiler.h"
+#include "bench/gpt_config.h"
 #include "bench/timing.h"
 #include "nn/lm.h"
 #include "nn/optim.h"
@@ -47,7 +48,7 @@ using namespace gs;
 using gs::bench::median;
 using gs::bench::now_s;
 
-constexpr int64_t kB = 16, kT = 128;
+constexpr int64_t kB = gs::bench::kGptBatch, kT = gs::bench::kGptContext;
 
 struct StepTimes {
   double fwd, bwd, opt, loss;
@@ -106,17 +107,7 @@ int main() {
   const int threads = cpu::num_threads();
 
   gs::bench::print_env_header("bench_gpt_step: GPT training step (fwd + bwd + AdamW), float32");
-  nn::LMConfig cfg;
-  cfg.backbone = "transformer";
-  cfg.head = "full";
-  cfg.vocab = 8192;
-  cfg.d_model = 256;
-  cfg.n_layer = 4;
-  cfg.n_head = 4;
-  cfg.context = kT;
-  cfg.mlp_ratio = 4;
-  cfg.dtype = kFloat32;
-  cfg.seed = 0;
+  const nn::LMConfig cfg = gs::bench::small_gpt_config();
   auto model = nn::make_language_model(cfg);
   nn::AdamW opt(model->named_parameters(), 3e-4);  // betas (0.9, 0.999), eps 1e-8, weight decay 0.01
   Generator gen(1);

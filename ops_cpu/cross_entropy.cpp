@@ -12,36 +12,20 @@
 namespace gs::cpu {
 namespace {
 
-// log sum_j exp(x[j]) in one pass: running max m (from -inf) and running sum s of exp(x - m),
-// rescaled by exp(m_old - m_new) whenever the max grows. The sum is kept in double; the
-// exponent arguments are <= 0 so exp never overflows.
+// log sum_j exp(x[j]) from two passes over the (cache-resident) row: the max, then the sum of
+// exp(x - max) accumulated in double (vectorised for float32: row_ops.h). The exponent arguments
+// are <= 0, so exp never overflows. Edge rows: all -inf gives lse = -inf (loss NaN); a +inf
+// entry gives +inf (loss inf, or NaN when the target logit is +inf too); a NaN anywhere gives NaN
+// (the max skips NaN, so the infinite-max rows look for one explicitly).
 template <class T>
 T row_logsumexp(int64_t V, const T* x) {
-  constexpr T kNegInf = -std::numeric_limits<T>::infinity();
-  T m = kNegInf;
-  double s = 0;
-  for (int64_t j = 0; j < V; ++j) {
-    const T v = x[j];
-    if (v > m) {
-      s = s * static_cast<double>(std::exp(m - v)) + 1.0;  // first finite v: 0 * 0 + 1
-      m = v;
-    } else if (v != kNegInf) {
-      s += std::exp(v - m);  // NaN lands here and poisons s
-    }
-  }
-  // all -inf: m = -inf, s = 0, lse = -inf (loss NaN). A +inf entry makes m = +inf and
-  // lse = +inf (loss inf, or NaN when the target logit is +inf too).
-  return static_cast<T>(static_cast<double>(m) + std::log(s));
-}
-
-// float32: two vectorised passes over the (cache-resident) row, a max then a sum of
-// exp(x - max), with the same edge results as the one-pass loop above.
-template <>
-float row_logsumexp<float>(int64_t V, const float* x) {
-  const float m = vec::max(V, x);  // NaN entries skipped here, but they poison the sum
-  if (m == -std::numeric_limits<float>::infinity() || m == std::numeric_limits<float>::infinity())
+  const T m = detail::row_max(V, x);
+  if (m == -std::numeric_limits<T>::infinity() || m == std::numeric_limits<T>::infinity()) {
+    for (int64_t j = 0; j < V; ++j)
+      if (x[j] != x[j]) return x[j];
     return m;
-  return static_cast<float>(static_cast<double>(m) + std::log(vec::sum_exp(V, x, m, nullptr)));
+  }
+  return static_cast<T>(static_cast<double>(m) + std::log(detail::row_sum_exp<T>(V, x, m, nullptr)));
 }
 
 // grad_row[j] = exp(row[j] - l) * scale; grad_row may be row.

@@ -282,4 +282,11 @@ TEMPLATE_TEST_CASE("cross_entropy_fused: edge rows give what forward + backward 
   }
   REQUIRE(fused[1] == Approx(-0.25));  // row 0: (1/2 - 1) * 0.5
   REQUIRE(fused[15] == T(0));          // ignored row zeroed
+  // a NaN among -inf entries: the max skips NaN, the lse must not (NaN, not -inf)
+  const std::vector<T> nan_row = {-inf, nan, -inf};
+  const std::vector<int64_t> t0 = {0};
+  T l1 = 0, s1 = 0;
+  cross_entropy_forward(1, 3, nan_row.data(), t0.data(), kIgnore, &l1, &s1);
+  REQUIRE(std::isnan(s1));
+  REQUIRE(std::isnan(l1));
 }
