@@ -1,9 +1,8 @@
 #pragma once
 // CUDA mirror of ops_cpu/linalg_lapack.h (device pointers), on cuSOLVER (geqrf / orgqr / gesvd
 // in float64) in linalg_lapack.cu; a build without CUDA links the stubs in
-// ops_cuda/stub/linalg_lapack.cpp. Not called yet: the tensor layer (tensor/lapack.cpp) runs
-// these factorisations in LAPACK on the host for CUDA tensors, so these entries are compiled but
-// have never run. Contracts as in ops_cpu/linalg_lapack.h.
+// ops_cuda/stub/linalg_lapack.cpp. tensor/lapack.cpp calls these for CUDA tensors. Contracts as in
+// ops_cpu/linalg_lapack.h, with every pointer on the device (Q, coeffs and sv included).
 #include <cstdint>
 
 namespace gs::cuda {

@@ -22,52 +22,74 @@ void check_matrix(const char* op, const Tensor& A) {
   if (!is_floating(A.dtype())) fail(op, "expected a floating-point matrix, got ", dtype_name(A.dtype()));
 }
 
-void check_lapack(const char* op, int64_t code) {
-  if (code < 0) fail(op, "LAPACK failed (code ", code, ")");
+void check_solver(const char* op, const Tensor& A, int64_t code) {
+  if (code < 0) fail(op, A.device() == Device::CPU ? "LAPACK" : "cuSOLVER", " failed (code ", code, ")");
 }
 
-void check_finite(const char* op, const Tensor& A, const std::vector<double>& sv) {
-  for (double s : sv)
+// NaN or Inf anywhere in A [m, n] shows as a non-finite float64 row sum of squares (a finite
+// entry's square cannot overflow a double unless it is above 1e154, which float32 never is).
+// Checked before factorising: LAPACKE refuses NaN input with a bare code, and cuSOLVER would
+// return NaN factors or fail to converge; either way the user should see this message.
+void check_finite(const char* op, const Tensor& A) {
+  const std::vector<double> ss = to(row_sumsq(A), Device::CPU).to_vector<double>();
+  for (double s : ss)
     if (!std::isfinite(s)) fail(op, "A ", shape_str(A.shape()), " has NaN or Inf entries");
 }
 
 }  // namespace
 
+// CPU tensors: LAPACK on the host (ops_cpu/linalg_lapack.h). CUDA tensors: cuSOLVER on the
+// device (ops_cuda/linalg_lapack.h), the same four steps; only the rank, the singular values and
+// the small coeffs [rank, n] come back to the host.
 OrthonormalBasis orthonormal_basis(const Tensor& A_in, double rel_tol) {
   const char* op = "orthonormal_basis";
   check_matrix(op, A_in);
-  const Tensor A = contiguous(to(A_in, Device::CPU));
+  check_finite(op, A_in);
+  const Device dev = A_in.device();
+  const Tensor A = contiguous(A_in);
   const int64_t m = A.shape()[0], n = A.shape()[1], k = std::min(m, n);
   OrthonormalBasis out;
   out.rel_tol = rel_tol >= 0 ? rel_tol : static_cast<double>(std::max(m, n)) * DBL_EPSILON;
-  out.singular_values.assign(static_cast<size_t>(k), 0.0);
-  Tensor qbuf = empty({m, k}, A.dtype());
-  Tensor coeffs = zeros({k, n}, kFloat64);
+  Tensor qbuf = empty({m, k}, A.dtype(), dev);
+  Tensor coeffs = zeros({k, n}, kFloat64, dev);
+  Tensor sv = zeros({k}, kFloat64, dev);
   detail::dispatch_float(op, A.dtype(), [&]<class T>() {
-    const int64_t r = cpu::orthonormal_basis<T>(m, n, A.data<T>(), out.rel_tol, qbuf.data<T>(), coeffs.data<double>(),
-                                                out.singular_values.data());
-    check_lapack(op, r);
+    int64_t r = 0;
+    if (dev == Device::CPU) {
+      r = cpu::orthonormal_basis<T>(m, n, A.data<T>(), out.rel_tol, qbuf.data<T>(), coeffs.data<double>(),
+                                    sv.data<double>());
+    } else {
+      r = detail::cuda_call([&] {
+        return cuda::orthonormal_basis<T>(m, n, A.data<T>(), out.rel_tol, qbuf.data<T>(), coeffs.data<double>(),
+                                          sv.data<double>());
+      });
+    }
+    check_solver(op, A, r);
     out.rank = r;
   });
-  check_finite(op, A_in, out.singular_values);
+  out.singular_values = to(sv, Device::CPU).to_vector<double>();
   const int64_t r = out.rank;
   out.Q = r == k ? qbuf : view(narrow(flatten(qbuf), 0, 0, m * r), {m, r});
-  out.coeffs = narrow(coeffs, 0, 0, r);
-  if (A_in.device() != Device::CPU) out.Q = to(out.Q, A_in.device());
+  out.coeffs = to(narrow(coeffs, 0, 0, r), Device::CPU);
   return out;
 }
 
 std::vector<double> svd_values(const Tensor& A_in) {
   const char* op = "svd_values";
   check_matrix(op, A_in);
-  const Tensor A = contiguous(to(A_in, Device::CPU));
+  check_finite(op, A_in);
+  const Device dev = A_in.device();
+  const Tensor A = contiguous(A_in);
   const int64_t m = A.shape()[0], n = A.shape()[1];
-  std::vector<double> s(static_cast<size_t>(std::min(m, n)));
+  Tensor s = zeros({std::min(m, n)}, kFloat64, dev);
   detail::dispatch_float(op, A.dtype(), [&]<class T>() {
-    check_lapack(op, cpu::svd_values<T>(m, n, A.data<T>(), n, s.data()));
+    if (dev == Device::CPU) {
+      check_solver(op, A, cpu::svd_values<T>(m, n, A.data<T>(), n, s.data<double>()));
+    } else {
+      check_solver(op, A, detail::cuda_call([&] { return cuda::svd_values<T>(m, n, A.data<T>(), n, s.data<double>()); }));
+    }
   });
-  check_finite(op, A_in, s);
-  return s;
+  return to(s, Device::CPU).to_vector<double>();
 }
 
 Tensor row_sumsq(const Tensor& X_in) {

@@ -3,10 +3,10 @@
 // float64 internally whatever the dtype) and two helpers for chunked passes over large matrices
 // (an in-place accumulating product and float64 row norms). No graph.
 //
-// CUDA tensors: the factorisations copy to the host, run LAPACK and copy the result back
-// (the cuSOLVER entries of ops_cuda/linalg_lapack.h are not used yet); addmm_ uses cuBLAS;
-// row_sumsq runs a device kernel (float64 accumulation, one block per row) and returns a device
-// tensor.
+// CUDA tensors stay on the device: the factorisations run on cuSOLVER (ops_cuda/linalg_lapack.h,
+// the same steps in float64), addmm_ uses cuBLAS, and row_sumsq runs a device kernel (float64
+// accumulation, one block per row) and returns a device tensor. Only small results (rank,
+// singular values, coeffs) come back to the host.
 #include <cstdint>
 #include <vector>
 
@@ -27,11 +27,13 @@ struct OrthonormalBasis {
 // max(m, n) * 2^-52 (NumPy's matrix_rank default, relative to sigma_max); A's entries are taken
 // as exact (float32 values are widened, not treated as noisy).
 // Errors: "orthonormal_basis: expected a 2-d matrix, got [..]", "...: expected a floating-point
-// matrix, got int64", "...: A [..] has NaN or Inf entries", "...: LAPACK failed (code ..)".
+// matrix, got int64", "...: A [..] has NaN or Inf entries" (checked before factorising),
+// "...: LAPACK failed (code ..)" ("cuSOLVER failed" for a CUDA tensor).
 OrthonormalBasis orthonormal_basis(const Tensor& A, double rel_tol = -1);
 
-// All min(m, n) singular values of A [m, n], descending (float64 dgesdd, no vectors). Meant for
-// small matrices: it makes one m x n float64 copy.
+// All min(m, n) singular values of A [m, n], descending (float64 dgesdd on the CPU, gesvd on
+// cuSOLVER; no vectors). Meant for small matrices: it makes one m x n float64 copy. Errors as
+// for orthonormal_basis.
 std::vector<double> svd_values(const Tensor& A);
 
 // [m, n] -> float64 [m]: sum of squares of each row, accumulated in double.

@@ -109,6 +109,15 @@ TEST_CASE("orthonormal_basis: Q^T Q = I, Q coeffs = W, rank and singular values"
     CHECK(max_abs(op::sub(op::to(op::matmul(bf.Q, bf.Q, true, false), kFloat64), eye(8))) < 1e-6);
   }
   SECTION("zero matrix: rank 0") { CHECK(op::orthonormal_basis(zeros({6, 3}, kFloat64)).rank == 0); }
+  SECTION("NaN or Inf entries: a clear error, not a bare LAPACK code") {
+    for (double bad : {std::nan(""), HUGE_VAL}) {
+      std::vector<double> w(12, 1.0);
+      w[7] = bad;
+      const Tensor A = from_vector(w, {4, 3});
+      CHECK_THROWS_WITH(op::orthonormal_basis(A), "orthonormal_basis: A [4, 3] has NaN or Inf entries");
+      CHECK_THROWS_WITH(op::svd_values(op::to(A, kFloat32)), "svd_values: A [4, 3] has NaN or Inf entries");
+    }
+  }
   SECTION("singular values of a known matrix") {
     const std::vector<double> sv = op::svd_values(tensor({{0, -3, 0}, {2, 0, 0}}, kFloat64));
     REQUIRE(sv.size() == 2);

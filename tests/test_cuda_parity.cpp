@@ -29,6 +29,7 @@
 //                    test_golden_gpt.cpp) in float32; head metrics 1e-5 relative in float64.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -302,4 +303,74 @@ TEST_CASE("cuda parity: row_sumsq and addmm_, the head metrics' chunk helpers", 
            },
            pick(dt, Tol{4e-7 * 300, 1e-5}, Tol{1e-15 * 300, 1e-12}));
   }
+}
+
+namespace {
+double max_abs_diff(const Tensor& a, const Tensor& b) {  // both on the CPU, same shape
+  const std::vector<double> x = a.to_vector<double>(), y = b.to_vector<double>();
+  double m = 0;
+  for (size_t i = 0; i < x.size(); ++i) m = std::max(m, std::abs(x[i] - y[i]));
+  return m;
+}
+
+Tensor identity(int64_t n) {  // float64 [n, n] on the CPU
+  std::vector<double> e(static_cast<size_t>(n * n), 0.0);
+  for (int64_t i = 0; i < n; ++i) e[static_cast<size_t>(i * n + i)] = 1;
+  return from_vector(e, {n, n});
+}
+}  // namespace
+
+TEST_CASE("cuda parity: orthonormal_basis and svd_values on cuSOLVER match LAPACK", "[cuda]") {
+  if (!cuda_or_skip()) return;
+  Generator gen(15);
+  // Q itself is defined up to a rotation within the column space (Householder signs may differ
+  // between LAPACK and cuSOLVER), so what must agree is the rank, the singular values and the
+  // projector Q Q^T; Q must be orthonormal and reconstruct A on the device. Both sides factorise
+  // in float64: 1e-12 relative to sigma_max is hundreds of ulps of slack for m, n <= 60.
+  auto check_basis = [](const Tensor& A, const std::string& what) {
+    INFO(what << ", " << dtype_name(A.dtype()) << " " << shape_str(A.shape()));
+    const op::OrthonormalBasis c = op::orthonormal_basis(A);
+    const op::OrthonormalBasis g = op::orthonormal_basis(op::to(A, Device::CUDA));
+    REQUIRE(g.rank == c.rank);
+    REQUIRE(g.Q.device() == Device::CUDA);
+    REQUIRE(g.coeffs.device() == Device::CPU);
+    REQUIRE(shape_str(g.Q.shape()) == shape_str(c.Q.shape()));
+    REQUIRE(shape_str(g.coeffs.shape()) == shape_str(c.coeffs.shape()));
+    REQUIRE(g.singular_values.size() == c.singular_values.size());
+    const double s0 = c.singular_values.empty() ? 0 : c.singular_values[0];
+    for (size_t i = 0; i < c.singular_values.size(); ++i)
+      CHECK(std::abs(g.singular_values[i] - c.singular_values[i]) <= 1e-12 * s0);
+    if (c.rank == 0) return;
+    const double q_tol = A.dtype() == kFloat32 ? 1e-6 : 1e-12;  // Q is stored in A's dtype
+    const Tensor Qg = op::to(op::to(g.Q, Device::CPU), kFloat64), Qc = op::to(c.Q, kFloat64);
+    const Tensor I = identity(g.rank);
+    CHECK(max_abs_diff(op::matmul(Qg, Qg, true, false), I) <= q_tol);
+    const Tensor Pg = op::matmul(Qg, Qg, false, true), Pc = op::matmul(Qc, Qc, false, true);
+    CHECK(max_abs_diff(Pg, Pc) <= q_tol);
+    // A ~= Q coeffs: exactly when the rank is full, up to the dropped singular values otherwise
+    const Tensor rec = op::matmul(Qg, g.coeffs);
+    const double drop = g.rank < static_cast<int64_t>(c.singular_values.size()) ? c.singular_values[g.rank] : 0.0;
+    CHECK(max_abs_diff(rec, op::to(A, kFloat64)) <= q_tol * s0 + drop);
+  };
+  for (DType dt : kFloats) {
+    const Tensor tall = randn({60, 9}, gen, dt), wide = randn({7, 40}, gen, dt);
+    check_basis(tall, "tall, full rank (r == k: Q = Q1)");
+    check_basis(wide, "wide, full rank (k = m < n)");
+    // column 6 := column 2: rank 8 of 9 (r < k: Q = Q1 U[:, :r], coeffs = S_r V^T)
+    std::vector<double> v = tall.to_vector<double>();
+    for (int64_t i = 0; i < 60; ++i) v[i * 9 + 6] = v[i * 9 + 2];
+    check_basis(op::to(from_vector(v, {60, 9}), dt), "tall, one duplicate column");
+    check_basis(zeros({6, 3}, dt), "zero matrix: rank 0");
+    for (const Tensor& A : {tall, wide}) {
+      const std::vector<double> sc = op::svd_values(A), sg = op::svd_values(op::to(A, Device::CUDA));
+      REQUIRE(sg.size() == sc.size());
+      for (size_t i = 0; i < sc.size(); ++i) CHECK(std::abs(sg[i] - sc[i]) <= 1e-12 * sc[0]);
+    }
+  }
+  // a NaN is refused with the same message as on the CPU, before cuSOLVER sees it
+  std::vector<double> bad(12, 1.0);
+  bad[7] = std::nan("");
+  const Tensor B = op::to(from_vector(bad, {4, 3}), Device::CUDA);
+  CHECK_THROWS_WITH(op::orthonormal_basis(B), "orthonormal_basis: A [4, 3] has NaN or Inf entries");
+  CHECK_THROWS_WITH(op::svd_values(B), "svd_values: A [4, 3] has NaN or Inf entries");
 }
