@@ -24,6 +24,7 @@ TEST_CASE("bottleneck: files, JSON keys, values in range, leak test ~0", "[cli][
     nlohmann::json j;
     std::ifstream(dir / "run.json") >> j;
     REQUIRE(j["measurements"].size() == 3);  // steps 0, 2, 4
+    REQUIRE(j["device"] == "cpu");             // the default --device
     for (const auto& m : j["measurements"]) {
       for (const char* k : {"tokens", "vocab", "dim", "loss", "logit_grad_norm", "visible_norm", "destroyed_fraction",
                             "visible_cosine", "per_token_destroyed", "update", "spectrum", "trace"})

@@ -13,11 +13,14 @@
 
 #include "analysis/monitor.h"
 #include "demos/cli/commands.h"
+#include "demos/cli/device_option.h"
 #include "demos/cli/experiment_options.h"
 #include "demos/cli/model_options.h"
 #include "demos/cli/output.h"
 #include "demos/cli/plot.h"
 #include "demos/cli/train_data.h"
+#include "nn/device.h"
+#include "tensor/device.h"
 
 namespace gs::cli {
 namespace {
@@ -48,9 +51,11 @@ int run_backbones(const Args& args) {
       .add("every", "50", "measure every N steps (for the curves; step 0 and the last step always)")
       .add("json", "", "also write run.json's content to this file")
       .add("out", "", "output folder (default ./gradscope-out/backbones-<timestamp>)");
+  add_device_option(o);
   if (!o.parse(with_bottleneck_defaults(args))) return 0;  // the bottleneck command's model
 
   // every check before the output folder is made
+  const Device device = device_from(o);
   const std::vector<std::string> backbones = string_list(o, "backbones");
   const TrainData data = train_data_from(o, o.integer("seq-len"));
   std::vector<nn::LMConfig> cfgs;
@@ -89,6 +94,7 @@ int run_backbones(const Args& args) {
       std::printf("[%ld/%ld] %s seed %ld\n", long(runs.size() + 1), long(total), cfg.backbone.c_str(), long(cfg.seed));
       std::fflush(stdout);
       auto model = nn::make_language_model(cfg);
+      if (device != Device::CPU) nn::to_device(*model, device);
       Generator probe_gen(cfg.seed + 1);  // as in `gradscope bottleneck`: the same seed measures the same batches
       Run r;
       r.backbone = cfg.backbone;
@@ -168,6 +174,7 @@ int run_backbones(const Args& args) {
                  {"heads", c0.n_head},        {"data", data.description}, {"seeds", seeds},
                  {"first_seed", cfgs.front().seed}, {"steps", tc.steps}, {"batch", tc.batch},
                  {"seq_len", tc.seq_len},     {"lr", tc.lr},         {"every", mo.every},
+                 {"device", device == Device::CUDA ? "cuda (" + cuda_device_name() + ")" : "cpu"},
                  {"optimizer", "adamw, warmup + cosine to lr/10, clip 1"},
                  {"destroyed_final_measured_on", "the batch of the last training step, after its update"}};
   const json run = {{"command", "backbones"}, {"config", config}, {"theory_destroyed", theory},

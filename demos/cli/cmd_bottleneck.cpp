@@ -12,10 +12,13 @@
 #include "analysis/head_json.h"
 #include "analysis/monitor.h"
 #include "demos/cli/commands.h"
+#include "demos/cli/device_option.h"
 #include "demos/cli/model_options.h"
 #include "demos/cli/output.h"
 #include "demos/cli/plot.h"
 #include "demos/cli/train_data.h"
+#include "nn/device.h"
+#include "tensor/device.h"
 
 namespace gs::cli {
 namespace {
@@ -121,9 +124,11 @@ int run_bottleneck(const Args& args) {
       .add("lr", "3e-3", "peak learning rate (AdamW, warmup + cosine)")
       .add("every", "20", "measure every N steps")
       .add("out", "", "output folder (default ./gradscope-out/bottleneck-<timestamp>)");
+  add_device_option(o);
   if (!o.parse(with_bottleneck_defaults(args))) return 0;
 
   // every check before the output folder is made
+  const Device device = device_from(o);
   const TrainData data = train_data_from(o, o.integer("seq-len"));
   const nn::LMConfig cfg = model_config_from(o, data.vocab);
   const nn::TrainConfig tc = train_config_from(o);
@@ -131,12 +136,15 @@ int run_bottleneck(const Args& args) {
   mo.every = o.integer("every");
   if (mo.every < 1) throw std::runtime_error("option --every: must be >= 1");
   auto model = nn::make_language_model(cfg);
+  if (device != Device::CPU) nn::to_device(*model, device);  // built on the CPU (same weights), then moved
+  const std::string device_name = device == Device::CUDA ? "cuda (" + cuda_device_name() + ")" : "cpu";
   const std::string dir = make_run_dir("bottleneck", o.str("out"));
 
   std::printf("gradscope bottleneck: %s backbone, %s head (k = %ld), V = %ld, D = %ld, %ld layers, %ld parameters\n",
               cfg.backbone.c_str(), cfg.head.c_str(), static_cast<long>(model->head()->rank()),
               static_cast<long>(cfg.vocab), static_cast<long>(cfg.d_model), static_cast<long>(cfg.n_layer),
               static_cast<long>(model->parameter_count()));
+  if (device != Device::CPU) std::printf("device: %s\n", device_name.c_str());
   std::printf("data: %s; %ld steps of %ld x %ld tokens; measuring every %ld steps\n", data.description.c_str(),
               static_cast<long>(tc.steps), static_cast<long>(tc.batch), static_cast<long>(tc.seq_len),
               static_cast<long>(mo.every));
@@ -174,6 +182,7 @@ int run_bottleneck(const Args& args) {
   run["train"] = {{"steps", tc.steps}, {"batch", tc.batch}, {"seq_len", tc.seq_len}, {"lr", tc.lr},
                   {"optimizer", tc.optimizer}, {"schedule", tc.schedule}};
   run["data"] = data.description;
+  run["device"] = device_name;
   run["measurements"] = nlohmann::json::array();
   for (const auto& s : ss) run["measurements"].push_back(sample_json(s));
   run["final"] = sample_json(fin);
