@@ -27,7 +27,8 @@ double sum_of(const std::vector<double>& v) {
   return s;
 }
 
-// Accumulators of the update terms, all float64.
+// Accumulators of the update terms, all float64, on H's device (the small products stay where the
+// chunks are: on a GPU nothing of size c x D travels to the host).
 struct UpdateAcc {
   Tensor K;      // [r, D] = Q^T W
   Tensor KKt;    // [r, r] = K K^T
@@ -50,11 +51,11 @@ void metrics_pass(const GradSource& src, const Tensor& H, const HeadBasis& basis
   UpdateAcc u;
   if (with_update) {
     const int64_t D = H.shape()[1];
-    u.K = basis.coeffs;
+    u.K = op::to(basis.coeffs, H.device());
     u.KKt = op::matmul(u.K, u.K, false, true);
     if (head_term) {
-      u.X = zeros({D, D}, kFloat64);
-      u.SH = zeros({D, D}, kFloat64);
+      u.X = zeros({D, D}, kFloat64, H.device());
+      u.SH = zeros({D, D}, kFloat64, H.device());
       u.Bt = zeros({V, D}, src.dtype(), H.device());
     }
   }
@@ -97,19 +98,19 @@ void metrics_pass(const GradSource& src, const Tensor& H, const HeadBasis& basis
 
     if (with_update) {
       const Tensor Hc = op::narrow(H, 0, i0, c);
-      const Tensor P64 = op::to(op::to(P, Device::CPU), kFloat64);
+      const Tensor P64 = op::to(P, kFloat64);
       const Tensor A = op::matmul(P64, u.K);  // G_c W  [c, D]
       u.a2 += sum_of(op::row_sumsq(A).to_vector<double>());
       u.bb += sum_of(op::row_sumsq(op::matmul(P64, u.KKt)).to_vector<double>());
       if (!head_term) continue;
-      Tensor H64 = op::contiguous(op::to(op::to(Hc, Device::CPU), kFloat64));
+      Tensor H64 = op::contiguous(op::to(Hc, kFloat64));
       op::addmm_(u.X, H64, A, true, false);
       bool all_valid = true;
       for (int64_t i = 0; i < c; ++i) all_valid &= valid[i0 + i] != 0;
       if (!all_valid) {
         std::vector<double> keep(static_cast<size_t>(c));
         for (int64_t i = 0; i < c; ++i) keep[i] = valid[i0 + i];
-        H64 = op::mul(H64, from_vector(keep, {c, 1}));
+        H64 = op::mul(H64, op::to(from_vector(keep, {c, 1}), H64.device()));
       }
       op::addmm_(u.SH, H64, H64, true, false);
       op::addmm_(u.Bt, G, Hc, true, false);
@@ -150,10 +151,9 @@ void metrics_pass(const GradSource& src, const Tensor& H, const HeadBasis& basis
   }
   // C = B B^T = Bt^T Bt [D, D] in float64, from row blocks of Bt.
   const int64_t D = H.shape()[1];
-  Tensor C = zeros({D, D}, kFloat64);
+  Tensor C = zeros({D, D}, kFloat64, u.Bt.device());
   for (int64_t v0 = 0; v0 < V; v0 += kGramBlock) {
-    const Tensor blk =
-        op::contiguous(op::to(op::to(op::narrow(u.Bt, 0, v0, std::min(kGramBlock, V - v0)), Device::CPU), kFloat64));
+    const Tensor blk = op::contiguous(op::to(op::narrow(u.Bt, 0, v0, std::min(kGramBlock, V - v0)), kFloat64));
     op::addmm_(C, blk, blk, true, false);
   }
   u.Bt = Tensor();

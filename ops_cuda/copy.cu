@@ -30,6 +30,16 @@ __global__ void strided_scatter_kernel(Strided<1> s, int64_t n, const U* __restr
   }
 }
 
+// src: read through s.strides[0] over s.shape (n elements), Src; dst: [n] contiguous, Dst.
+template <class Src, class Dst>
+__global__ void strided_convert_kernel(Strided<1> s, int64_t n, const Src* __restrict__ src, Dst* __restrict__ dst) {
+  for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < n; i += int64_t{gridDim.x} * blockDim.x) {
+    int64_t off[1];
+    detail::offsets_of(s, i, off);
+    dst[i] = static_cast<Dst>(src[off[0]]);
+  }
+}
+
 // dst: [n] contiguous.
 template <class T>
 __global__ void fill_kernel(int64_t n, T value, T* __restrict__ dst) {
@@ -90,6 +100,26 @@ void strided_scatter(int ndim, const int64_t* shape, const void* src, void* dst,
   });
   GS_CUDA_CHECK_LAUNCH(op, "strided_scatter_kernel");
 }
+
+template <class Src, class Dst>
+void strided_convert(int ndim, const int64_t* shape, const Src* src, const int64_t* src_strides, Dst* dst) {
+  const char* op = "to(dtype)";
+  Strided<1> s = detail::make_strided<1>(op, ndim, shape, {src_strides});
+  const int64_t n = detail::numel(ndim, shape);
+  if (n == 0) return;
+  detail::coalesce(s);
+  cudaStream_t st = detail::stream(op);
+  strided_convert_kernel<Src, Dst><<<detail::grid_for(n), detail::kThreads, 0, st>>>(s, n, src, dst);
+  GS_CUDA_CHECK_LAUNCH(op, "strided_convert_kernel");
+}
+
+#define GS_CONVERT(S, D) template void strided_convert<S, D>(int, const int64_t*, const S*, const int64_t*, D*);
+#define GS_CONVERT_FROM(S) GS_CONVERT(S, float) GS_CONVERT(S, double) GS_CONVERT(S, int64_t)
+GS_CONVERT_FROM(float)
+GS_CONVERT_FROM(double)
+GS_CONVERT_FROM(int64_t)
+#undef GS_CONVERT_FROM
+#undef GS_CONVERT
 
 template <class T>
 void fill(int64_t n, T value, T* dst) {

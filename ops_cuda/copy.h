@@ -10,6 +10,12 @@ namespace gs::cuda {
 void strided_copy(int ndim, const int64_t* shape, const void* src, const int64_t* src_strides,
                   int elem_size, void* dst);
 
+// dst (contiguous) <- Dst(src) read through src_strides over shape[ndim]: a dtype conversion on
+// the device with C++ conversion semantics, as the CPU's strided_copy<Src, Dst>. Src, Dst: float,
+// double, int64_t (all nine pairs instantiated; Src == Dst is a plain copy).
+template <class Src, class Dst>
+void strided_convert(int ndim, const int64_t* shape, const Src* src, const int64_t* src_strides, Dst* dst);
+
 // dst (through dst_strides) <- src (contiguous) over shape[ndim].
 void strided_scatter(int ndim, const int64_t* shape, const void* src, void* dst, const int64_t* dst_strides,
                      int elem_size);

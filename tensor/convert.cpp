@@ -15,7 +15,16 @@ void strided_copy_into(const Tensor& src, const Tensor& dst) {
   const int nd = static_cast<int>(src.dim());
   if (nd > 16) fail("copy", "tensors of more than 16 dims are not supported, got ", shape_str(src.shape()));
   if (src.device() == Device::CUDA) {
-    if (src.dtype() != dst.dtype()) fail("copy", "dtype conversion on cuda goes through the cpu");
+    if (src.dtype() != dst.dtype()) {
+      detail::dispatch_all(src.dtype(), [&]<class S>() {
+        detail::dispatch_all(dst.dtype(), [&]<class D>() {
+          detail::cuda_call([&] {
+            cuda::strided_convert<S, D>(nd, src.shape().data(), src.data<S>(), src.strides().data(), dst.data<D>());
+          });
+        });
+      });
+      return;
+    }
     detail::cuda_call([&] {
       cuda::strided_copy(nd, src.shape().data(), src.raw_data(), src.strides().data(),
                          static_cast<int>(dtype_size(src.dtype())), dst.raw_data());
@@ -44,8 +53,7 @@ Tensor clone(const Tensor& x) {
 
 Tensor to(const Tensor& x, DType dtype) {
   if (x.dtype() == dtype) return x;
-  if (x.device() != Device::CPU) return to(to(to(x, Device::CPU), dtype), x.device());
-  Tensor out = empty(x.shape(), dtype);
+  Tensor out = empty(x.shape(), dtype, x.device());  // converted where it lives (CUDA: a device kernel)
   strided_copy_into(x, out);
   return out;
 }

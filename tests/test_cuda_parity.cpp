@@ -305,6 +305,25 @@ TEST_CASE("cuda parity: row_sumsq and addmm_, the head metrics' chunk helpers", 
   }
 }
 
+TEST_CASE("cuda parity: dtype conversion runs on the device, every pair, strided sources", "[cuda]") {
+  // One C++ conversion per element on both sides (double -> float rounds to nearest, float ->
+  // int64 truncates): the bits must agree.
+  if (!cuda_or_skip()) return;
+  Generator gen(16);
+  const Tensor f64 = op::mul(randn({6, 7}, gen, kFloat64), full({1}, 40.0, kFloat64));
+  const std::vector<Tensor> sources = {f64, op::to(f64, kFloat32), op::to(f64, kInt64)};
+  for (const Tensor& x : sources)
+    for (DType dt : {kFloat32, kFloat64, kInt64}) {
+      const std::string what = std::string(dtype_name(x.dtype())) + " -> " + std::string(dtype_name(dt));
+      parity(what, {x},
+             [dt](const auto& in) {
+               return Outs{op::to(in[0], dt), op::to(op::transpose(in[0], 0, 1), dt),
+                           op::to(op::expand(op::narrow(in[0], 0, 2, 1), {3, 7}), dt)};
+             },
+             kExact);
+    }
+}
+
 namespace {
 double max_abs_diff(const Tensor& a, const Tensor& b) {  // both on the CPU, same shape
   const std::vector<double> x = a.to_vector<double>(), y = b.to_vector<double>();

@@ -7,6 +7,19 @@ void strided_copy(int, const int64_t*, const void*, const int64_t*, int, void*) 
 
 void strided_scatter(int, const int64_t*, const void*, void*, const int64_t*, int) { detail::no_cuda("copy_"); }
 
+template <class Src, class Dst>
+void strided_convert(int, const int64_t*, const Src*, const int64_t*, Dst*) {
+  detail::no_cuda("to(dtype)");
+}
+
+#define GS_CONVERT(S, D) template void strided_convert<S, D>(int, const int64_t*, const S*, const int64_t*, D*);
+#define GS_CONVERT_FROM(S) GS_CONVERT(S, float) GS_CONVERT(S, double) GS_CONVERT(S, int64_t)
+GS_CONVERT_FROM(float)
+GS_CONVERT_FROM(double)
+GS_CONVERT_FROM(int64_t)
+#undef GS_CONVERT_FROM
+#undef GS_CONVERT
+
 template <class T>
 void fill(int64_t, T, T*) { detail::no_cuda("fill"); }
 
