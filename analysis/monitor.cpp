@@ -1,6 +1,6 @@
 #include "analysis/monitor.h"
 
-#include <regex>
+#include <string_view>
 
 #include "autograd/ops.h"
 #include "tensor/ops.h"
@@ -33,10 +33,16 @@ BottleneckSample measure_bottleneck(const nn::LanguageModel& model, const nn::Ba
   s.head = grad_metrics(G, H, basis, ho);
   s.head.loss = s.loss;
 
-  // the first backbone layer's output: "...blocks.0" (transformer) or "...layers.0" (gru, ssm)
-  static const std::regex first_layer(R"((^|\.)(blocks|layers)\.0$)");
+  // the first backbone layer's output: "...blocks.0" (transformer) or "...layers.0" (gru, ssm),
+  // the whole name or its last dotted parts
+  auto is_first_layer = [](std::string_view name) {
+    for (std::string_view tail : {"blocks.0", "layers.0"})
+      if (name.ends_with(tail) && (name.size() == tail.size() || name[name.size() - tail.size() - 1] == '.'))
+        return true;
+    return false;
+  };
   for (const TraceRow& r : s.trace.rows)
-    if (r.op != "(leaf)" && std::regex_search(r.name, first_layer)) {
+    if (r.op != "(leaf)" && is_first_layer(r.name)) {
       s.first_block_node = r.name;
       s.first_block_relative = r.relative;
       break;
