@@ -14,7 +14,8 @@ BottleneckSample measure_bottleneck(const nn::LanguageModel& model, const nn::Ba
   const auto& head = *model.head();
   Tensor hidden = model.hidden(batch.inputs);                 // [N, D]
   Tensor logits = head.forward(hidden);                       // [N, V]
-  Tensor targets = op::reshape(batch.targets, {-1});
+  // batches are made on the CPU; the targets follow the logits (as in LanguageModel::loss)
+  Tensor targets = op::to(op::reshape(batch.targets, {-1}), logits.device());
   Tensor loss = set_name(cross_entropy(logits, targets), "loss");
   s.loss = loss.item<double>();
   s.trace = trace_backward(loss, logits, hidden);

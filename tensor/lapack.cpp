@@ -26,14 +26,13 @@ void check_solver(const char* op, const Tensor& A, int64_t code) {
   if (code < 0) fail(op, A.device() == Device::CPU ? "LAPACK" : "cuSOLVER", " failed (code ", code, ")");
 }
 
-// NaN or Inf anywhere in A [m, n] shows as a non-finite float64 row sum of squares (a finite
-// entry's square cannot overflow a double unless it is above 1e154, which float32 never is).
-// Checked before factorising: LAPACKE refuses NaN input with a bare code, and cuSOLVER would
-// return NaN factors or fail to converge; either way the user should see this message.
+// NaN or Inf anywhere in A makes sum(A * 0) NaN; finite entries give exactly 0 whatever their
+// size (a sum of squares would overflow for float64 entries above ~1e154). Checked before
+// factorising: LAPACKE refuses NaN input with a bare code, and cuSOLVER would return NaN factors
+// or fail to converge; either way the user should see this message. One scalar comes back.
 void check_finite(const char* op, const Tensor& A) {
-  const std::vector<double> ss = to(row_sumsq(A), Device::CPU).to_vector<double>();
-  for (double s : ss)
-    if (!std::isfinite(s)) fail(op, "A ", shape_str(A.shape()), " has NaN or Inf entries");
+  const double z = sum(mul(A, zeros({1}, A.dtype(), A.device()))).item<double>();
+  if (!std::isfinite(z)) fail(op, "A ", shape_str(A.shape()), " has NaN or Inf entries");
 }
 
 }  // namespace

@@ -117,6 +117,12 @@ TEST_CASE("orthonormal_basis: Q^T Q = I, Q coeffs = W, rank and singular values"
       CHECK_THROWS_WITH(op::orthonormal_basis(A), "orthonormal_basis: A [4, 3] has NaN or Inf entries");
       CHECK_THROWS_WITH(op::svd_values(op::to(A, kFloat32)), "svd_values: A [4, 3] has NaN or Inf entries");
     }
+    // huge but finite float64 entries are not mistaken for Inf (their squares would overflow)
+    const op::OrthonormalBasis big = op::orthonormal_basis(tensor({{1e200, 0}, {0, 3e199}, {0, 0}}, kFloat64));
+    CHECK(big.rank == 2);
+    REQUIRE(big.singular_values.size() == 2);
+    CHECK(big.singular_values[0] == Approx(1e200).epsilon(1e-14));
+    CHECK(big.singular_values[1] == Approx(3e199).epsilon(1e-14));
   }
   SECTION("singular values of a known matrix") {
     const std::vector<double> sv = op::svd_values(tensor({{0, -3, 0}, {2, 0, 0}}, kFloat64));

@@ -241,8 +241,15 @@ TEST_CASE("cuda parity: analyze --checkpoint --device cuda writes the CPU's JSON
           } else if (b.is_number_float()) {
             const double x = a.get<double>(), y = b.get<double>();
             const std::string field = path.substr(path.rfind('.') + 1);
-            const double floor = path.rfind(".trace", 0) == 0 ? 1e-5 * trace_scale[field] : 1e-12;
             INFO("cuda " << x << ", cpu " << y);
+            if (field == "eym_bound_2d") {
+              // sqrt(1 - head/||G||^2) with head/||G||^2 within ~1e-5 of 1 on this tiny model: a
+              // relative rounding difference in the two energies is multiplied by ~1e4, so it is
+              // compared as an absolute fraction of ||G|| (the review measured |diff| <= 1.4e-6).
+              CHECK(std::abs(x - y) <= 1e-4);
+              return;
+            }
+            const double floor = path.rfind(".trace", 0) == 0 ? 1e-5 * trace_scale[field] : 1e-12;
             CHECK(std::abs(x - y) <= 1e-4 * std::abs(y) + floor);
           } else {
             CHECK(a == b);

@@ -379,6 +379,11 @@ TEST_CASE("cuda parity: orthonormal_basis and svd_values on cuSOLVER match LAPAC
     std::vector<double> v = tall.to_vector<double>();
     for (int64_t i = 0; i < 60; ++i) v[i * 9 + 6] = v[i * 9 + 2];
     check_basis(op::to(from_vector(v, {60, 9}), dt), "tall, one duplicate column");
+    // row 5 := row 1 of the wide matrix: k = 7 < n = 40 and r = 6 < k, where the leading
+    // dimensions of the r < k branch (Ut's n, coeffs' n) differ from k
+    std::vector<double> w = wide.to_vector<double>();
+    for (int64_t j = 0; j < 40; ++j) w[5 * 40 + j] = w[1 * 40 + j];
+    check_basis(op::to(from_vector(w, {7, 40}), dt), "wide, one duplicate row");
     check_basis(zeros({6, 3}, dt), "zero matrix: rank 0");
     for (const Tensor& A : {tall, wide}) {
       const std::vector<double> sc = op::svd_values(A), sg = op::svd_values(op::to(A, Device::CUDA));

@@ -256,7 +256,8 @@ nlohmann::json run_checkpoint(const Options& o, Device device) {
   const nn::Batch batch = data.sample(B, T, gen);
   const Tensor hidden = model->hidden(batch.inputs);
   const Tensor logits = model->head()->forward(hidden);
-  const Tensor loss = set_name(cross_entropy(logits, op::reshape(batch.targets, {B * T}), kIgnoreIndex), "loss");
+  const Tensor targets = op::to(op::reshape(batch.targets, {B * T}), logits.device());  // batch made on the CPU
+  const Tensor loss = set_name(cross_entropy(logits, targets, kIgnoreIndex), "loss");
   const double loss_value = loss.item<double>();
   if (!std::isfinite(loss_value))
     fail(ck_path, "the model's loss on this batch is ", loss_value, " (are the weights finite?)");
