@@ -2,9 +2,8 @@
 // ops_cuda/context.h).
 #include <cstdlib>
 #include <mutex>
-#include <unordered_map>
-#include <vector>
 
+#include "ops_cuda/caching_allocator.h"
 #include "ops_cuda/check.h"
 #include "ops_cuda/context.h"
 #include "ops_cuda/memory.h"
@@ -39,55 +38,22 @@ Context& context(const char* op) {
   return *c;
 }
 
-// ---- caching allocator ------------------------------------------------------------------------
-// Size classes: powers of two from 512 B to 1 MiB; above that, eight classes per power of two
-// (a block wastes less than 12.5%). A freed block goes to its class's free list.
-size_t size_class(size_t nbytes) {
-  const size_t req = nbytes > 0 ? nbytes : 1;
-  constexpr size_t kSmall = size_t{1} << 20;
-  if (req <= kSmall) {
-    size_t c = 512;
-    while (c < req) c <<= 1;
-    return c;
+// ---- caching allocator (ops_cuda/caching_allocator.h) over cudaMalloc --------------------------
+struct CudaRaw {
+  static constexpr const char* kAllocCall = "cudaMalloc";
+  static constexpr const char* kFreeCall = "cudaFree";
+  static constexpr const char* kDrainCall = "cudaDeviceSynchronize";
+  static detail::RawStatus status(cudaError_t e) {
+    if (e == cudaSuccess) return {};
+    (void)cudaGetLastError();  // reset the last-error state, so the next call does not report it
+    return {false, e == cudaErrorMemoryAllocation, cudaGetErrorString(e)};
   }
-  size_t p = kSmall;
-  while (p * 2 <= req) p <<= 1;  // p = largest power of two <= req
-  const size_t step = p / 8;
-  return (req + step - 1) / step * step;
-}
-
-struct Live {
-  size_t cls;
-  size_t req;
+  static detail::RawStatus allocate(size_t bytes, void** p) { return status(cudaMalloc(p, bytes)); }
+  static detail::RawStatus release(void* p, size_t /*bytes*/) { return status(cudaFree(p)); }
+  static detail::RawStatus drain() { return status(cudaDeviceSynchronize()); }
 };
 
-struct Allocator {
-  std::mutex mu;
-  std::unordered_map<size_t, std::vector<void*>> free_lists;
-  std::unordered_map<void*, Live> live;
-  MemoryStats stats;
-  bool shut_down = false;
-
-  // Caller holds mu. Returns every cached block to the driver, after the stream has drained
-  // (a cached block may still be read by a kernel queued before it was freed).
-  void release_cached(bool ignore_errors) {
-    bool any = false;
-    for (auto& fl : free_lists) any = any || !fl.second.empty();
-    if (!any) return;
-    const cudaError_t sync = cudaDeviceSynchronize();
-    if (sync != cudaSuccess && !ignore_errors)
-      detail::throw_failure("empty_cache", "cudaDeviceSynchronize", cudaGetErrorString(sync));
-    for (auto& [cls, blocks] : free_lists) {
-      for (void* p : blocks) {
-        const cudaError_t e = cudaFree(p);
-        if (e != cudaSuccess && !ignore_errors) detail::throw_failure("empty_cache", "cudaFree", cudaGetErrorString(e));
-        stats.reserved -= cls;
-        stats.cached -= cls;
-      }
-      blocks.clear();
-    }
-  }
-};
+using Allocator = detail::CachingAllocator<CudaRaw>;
 
 Allocator& allocator() {
   static auto* a = new Allocator;  // never deleted, like the context
@@ -95,13 +61,7 @@ Allocator& allocator() {
 }
 
 void shutdown_at_exit() {
-  Allocator& a = allocator();
-  {
-    std::lock_guard<std::mutex> lock(a.mu);
-    if (a.shut_down) return;
-    a.release_cached(/*ignore_errors=*/true);
-    a.shut_down = true;
-  }
+  if (!allocator().shutdown()) return;
   Context& c = context("exit");
   std::lock_guard<std::mutex> lock(c.mu);
   // Errors are ignored here: the process is ending and there is no one left to tell.
@@ -152,36 +112,7 @@ cusolverDnHandle_t cusolver(const char* op) {
 
 void* alloc_for(const char* op, size_t nbytes) {
   (void)context(op);  // device and stream exist before the first block
-  Allocator& a = allocator();
-  std::lock_guard<std::mutex> lock(a.mu);
-  const size_t cls = size_class(nbytes);
-  void* p = nullptr;
-  auto it = a.free_lists.find(cls);
-  if (it != a.free_lists.end() && !it->second.empty()) {
-    p = it->second.back();
-    it->second.pop_back();
-    a.stats.cached -= cls;
-    ++a.stats.cache_hits;
-  } else {
-    cudaError_t e = cudaMalloc(&p, cls);
-    if (e == cudaErrorMemoryAllocation) {
-      (void)cudaGetLastError();  // clear it, give the cache back to the driver, try once more
-      a.release_cached(/*ignore_errors=*/false);
-      e = cudaMalloc(&p, cls);
-    }
-    if (e != cudaSuccess) {
-      (void)cudaGetLastError();
-      throw std::runtime_error(std::string(op) + ": cudaMalloc failed: " + cudaGetErrorString(e) + " (" +
-                               std::to_string(nbytes) + " bytes requested, " + std::to_string(a.stats.in_use) +
-                               " in use)");
-    }
-    a.stats.reserved += cls;
-    ++a.stats.device_mallocs;
-  }
-  a.live.emplace(p, Live{cls, nbytes});
-  a.stats.in_use += nbytes;
-  if (a.stats.in_use > a.stats.peak) a.stats.peak = a.stats.in_use;
-  return p;
+  return allocator().alloc(op, nbytes);
 }
 
 DeviceBuffer::DeviceBuffer(const char* op, size_t nbytes) : ptr_(alloc_for(op, nbytes)), nbytes_(nbytes) {}
@@ -203,28 +134,7 @@ bool available() { return device_count() > 0; }
 
 void* device_alloc(size_t nbytes) { return detail::alloc_for("device_alloc", nbytes); }
 
-void device_free(void* p, size_t /*nbytes: the allocator's own record is used*/) noexcept {
-  if (!p) return;
-  Allocator& a = allocator();
-  std::lock_guard<std::mutex> lock(a.mu);
-  auto it = a.live.find(p);
-  if (it == a.live.end()) return;  // not ours (or freed twice): nothing safe to do in noexcept
-  const Live b = it->second;
-  a.live.erase(it);
-  a.stats.in_use -= b.req;
-  if (a.shut_down) {  // after exit teardown: hand it straight back, ignoring errors
-    (void)cudaFree(p);
-    a.stats.reserved -= b.cls;
-    return;
-  }
-  try {
-    a.free_lists[b.cls].push_back(p);
-    a.stats.cached += b.cls;
-  } catch (...) {  // the free list could not grow: give the block back instead
-    (void)cudaFree(p);
-    a.stats.reserved -= b.cls;
-  }
-}
+void device_free(void* p, size_t /*nbytes: the allocator's own record is used*/) noexcept { allocator().free(p); }
 
 void copy_to_device(void* dst, const void* src, size_t nbytes) {
   if (nbytes == 0) return;
@@ -247,23 +157,9 @@ void copy_on_device(void* dst, const void* src, size_t nbytes) {
   GS_CUDA_CHECK("copy", cudaMemcpyAsync(dst, src, nbytes, cudaMemcpyDeviceToDevice, s));
 }
 
-MemoryStats memory_stats() {
-  Allocator& a = allocator();
-  std::lock_guard<std::mutex> lock(a.mu);
-  return a.stats;
-}
-
-void reset_peak_memory() {
-  Allocator& a = allocator();
-  std::lock_guard<std::mutex> lock(a.mu);
-  a.stats.peak = a.stats.in_use;
-}
-
-void empty_cache() {
-  Allocator& a = allocator();
-  std::lock_guard<std::mutex> lock(a.mu);
-  a.release_cached(/*ignore_errors=*/false);
-}
+MemoryStats memory_stats() { return allocator().stats(); }
+void reset_peak_memory() { allocator().reset_peak(); }
+void empty_cache() { allocator().empty_cache(); }
 
 void synchronize() { GS_CUDA_CHECK("synchronize", cudaStreamSynchronize(detail::stream("synchronize"))); }
 

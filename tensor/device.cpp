@@ -16,6 +16,14 @@ bool cuda_built() {
 #endif
 }
 
+bool cuda_emulated() {
+#ifdef GRADSCOPE_CUDA_EMULATED
+  return true;
+#else
+  return false;
+#endif
+}
+
 CudaMemoryStats cuda_memory_stats() {
   const cuda::MemoryStats s = cuda::memory_stats();
   CudaMemoryStats out;

@@ -12,6 +12,9 @@ bool cuda_available();
 int cuda_device_count();
 // True when this build contains the CUDA backend (device present or not).
 bool cuda_built();
+// True in a -DGRADSCOPE_CUDA=EMULATE build: "the device" is host memory and the CUDA entries run
+// the CPU kernels (a test double; cuda_available() and cuda_built() are true there).
+bool cuda_emulated();
 
 // The caching allocator behind every CUDA Storage (ops_cuda/memory.h), in bytes.
 struct CudaMemoryStats {

@@ -15,7 +15,12 @@ namespace gs::testing {
 
 // True when a CUDA device can run the test; otherwise a visible warning and a pass.
 inline bool cuda_or_skip() {
-  if (cuda_available()) return true;
+  if (cuda_available()) {
+    if (cuda_emulated())
+      WARN("CUDA emulated on the host (GRADSCOPE_CUDA=EMULATE): the CUDA kernels are not under test here, "
+           "only the code around them");
+    return true;
+  }
   WARN("no CUDA device: test skipped ("
        << (cuda_built() ? "this build has the CUDA backend, but the machine has no usable device"
                         : "this build has no CUDA backend: configure with -DGRADSCOPE_CUDA=ON")

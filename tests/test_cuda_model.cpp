@@ -346,6 +346,12 @@ TEST_CASE("cuda: public allocator stats and the TF32 switch work without a devic
   CHECK(tf32_allowed());
   CHECK(set_allow_tf32(false));
   CHECK_FALSE(tf32_allowed());
+  if (cuda_emulated()) {  // the host test double: a "device" that says what it is
+    CHECK(cuda_built());
+    CHECK(cuda_available());
+    CHECK(cuda_device_count() == 1);
+    CHECK_THAT(cuda_device_name(), Contains("emulator"));
+  }
   if (cuda_available()) return;   // the rest describes a machine without a device
   CHECK(cuda_device_count() == 0);
   const CudaMemoryStats s = cuda_memory_stats();  // nothing was ever allocated on a device
