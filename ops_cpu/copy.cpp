@@ -1,12 +1,28 @@
 #include "ops_cpu/copy.h"
 
 #include <cstring>
+#include <limits>
 #include <type_traits>
 
 #include "ops_cpu/strided.h"
 #include "ops_cpu/threads.h"
 
 namespace gs::cpu {
+namespace {
+
+// One element converted; floating -> int64 as documented in copy.h (2^63 is exact in float and
+// double, so the comparisons are exact).
+template <class Dst, class Src>
+Dst convert(Src x) {
+  if constexpr (std::is_floating_point_v<Src> && std::is_integral_v<Dst>) {
+    if (x != x) return 0;
+    if (x >= static_cast<Src>(9223372036854775808.0)) return std::numeric_limits<Dst>::max();
+    if (x < static_cast<Src>(-9223372036854775808.0)) return std::numeric_limits<Dst>::min();
+  }
+  return static_cast<Dst>(x);
+}
+
+}  // namespace
 
 template <class Src, class Dst>
 void strided_copy(int ndim, const int64_t* shape, const Src* src, const int64_t* src_strides, Dst* dst) {
@@ -21,7 +37,7 @@ void strided_copy(int ndim, const int64_t* shape, const Src* src, const int64_t*
         return;
       }
     }
-    for (int64_t i = 0; i < inner; ++i) out[i] = static_cast<Dst>(s[i * inner_stride]);
+    for (int64_t i = 0; i < inner; ++i) out[i] = convert<Dst>(s[i * inner_stride]);
     out += inner;
   });
 }

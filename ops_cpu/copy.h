@@ -7,6 +7,9 @@ namespace gs::cpu {
 
 // dst[i] = Dst(src at multi-index i), shape [shape[0], ..., shape[ndim-1]], ndim <= 16.
 // Src strides may be 0 (broadcast) or negative-free arbitrary non-negative values.
+// Floating -> int64 truncates toward zero and is defined everywhere (a plain C++ cast is not):
+// NaN -> 0, values beyond the int64 range saturate to INT64_MIN / INT64_MAX. The CUDA backend's
+// strided_convert does the same, so both devices agree on every input.
 template <class Src, class Dst>
 void strided_copy(int ndim, const int64_t* shape, const Src* src, const int64_t* src_strides, Dst* dst);
 

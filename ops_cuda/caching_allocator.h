@@ -28,13 +28,17 @@ namespace gs::cuda::detail {
 struct RawStatus {
   bool ok = true;
   bool out_of_memory = false;  // allocate only: worth retrying after the cache is released
-  std::string message;         // the backend's status string when !ok
+  const char* message = "";    // the backend's status string when !ok: static text, so that
+                               // reporting a failure never allocates (free() is noexcept)
 };
 
 // Size classes: powers of two from 512 B to 1 MiB; above that, eight classes per power of two
 // (a block wastes less than 12.5%).
 inline size_t size_class(size_t nbytes) {
   const size_t req = nbytes > 0 ? nbytes : 1;
+  // No device holds 2^62 bytes; above that, no rounding (doubling p below would overflow and
+  // never end): the raw backend refuses the request with its own out-of-memory error.
+  if (req > (size_t{1} << 62)) return req;
   constexpr size_t kSmall = size_t{1} << 20;
   if (req <= kSmall) {
     size_t c = 512;
@@ -75,7 +79,13 @@ class CachingAllocator {
       stats_.reserved += cls;
       ++stats_.device_mallocs;
     }
-    live_.emplace(p, Live{cls, nbytes});
+    try {
+      live_.emplace(p, Live{cls, nbytes});
+    } catch (...) {  // no host memory for the record: give the block back rather than leak it
+      (void)Raw::release(p, cls);
+      stats_.reserved -= cls;
+      throw;
+    }
     stats_.in_use += nbytes;
     if (stats_.in_use > stats_.peak) stats_.peak = stats_.in_use;
     return p;

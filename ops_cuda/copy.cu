@@ -1,4 +1,7 @@
 // Strided copies and fills on the device (ops_cuda/copy.h).
+#include <cstdint>
+#include <type_traits>
+
 #include "ops_cuda/check.h"
 #include "ops_cuda/context.h"
 #include "ops_cuda/copy.h"
@@ -30,13 +33,26 @@ __global__ void strided_scatter_kernel(Strided<1> s, int64_t n, const U* __restr
   }
 }
 
+// One element converted, as ops_cpu/copy.h specifies: floating -> int64 truncates, NaN -> 0,
+// out-of-range values saturate (spelled out rather than left to the cast, which C++ leaves
+// undefined there).
+template <class Dst, class Src>
+__device__ __forceinline__ Dst convert_value(Src x) {
+  if constexpr (std::is_floating_point_v<Src> && std::is_integral_v<Dst>) {
+    if (x != x) return 0;
+    if (x >= static_cast<Src>(9223372036854775808.0)) return INT64_MAX;
+    if (x < static_cast<Src>(-9223372036854775808.0)) return INT64_MIN;
+  }
+  return static_cast<Dst>(x);
+}
+
 // src: read through s.strides[0] over s.shape (n elements), Src; dst: [n] contiguous, Dst.
 template <class Src, class Dst>
 __global__ void strided_convert_kernel(Strided<1> s, int64_t n, const Src* __restrict__ src, Dst* __restrict__ dst) {
   for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < n; i += int64_t{gridDim.x} * blockDim.x) {
     int64_t off[1];
     detail::offsets_of(s, i, off);
-    dst[i] = static_cast<Dst>(src[off[0]]);
+    dst[i] = convert_value<Dst>(src[off[0]]);
   }
 }
 

@@ -11,8 +11,8 @@ void strided_copy(int ndim, const int64_t* shape, const void* src, const int64_t
                   int elem_size, void* dst);
 
 // dst (contiguous) <- Dst(src) read through src_strides over shape[ndim]: a dtype conversion on
-// the device with C++ conversion semantics, as the CPU's strided_copy<Src, Dst>. Src, Dst: float,
-// double, int64_t (all nine pairs instantiated; Src == Dst is a plain copy).
+// the device with the CPU's strided_copy<Src, Dst> semantics (ops_cpu/copy.h: floating -> int64
+// truncates, NaN -> 0, saturates). Src, Dst: float, double, int64_t (all nine pairs).
 template <class Src, class Dst>
 void strided_convert(int ndim, const int64_t* shape, const Src* src, const int64_t* src_strides, Dst* dst);
 

@@ -10,10 +10,20 @@
 namespace gs {
 
 Tensor empty(const Shape& shape, DType dtype, Device device) {
-  for (int64_t d : shape)
+  bool has_zero = false;
+  for (int64_t d : shape) {
     if (d < 0) fail("empty", "negative dimension in shape ", shape_str(shape));
+    has_zero = has_zero || d == 0;
+  }
+  int64_t numel = has_zero ? 0 : 1, nbytes = 0;
+  for (int64_t d : shape)
+    if (!has_zero && __builtin_mul_overflow(numel, d, &numel))
+      fail("empty", "shape ", shape_str(shape), " has more than 2^63 elements");
+  // a wrapped byte count would allocate a small block for a huge tensor
+  if (__builtin_mul_overflow(numel, static_cast<int64_t>(dtype_size(dtype)), &nbytes))
+    fail("empty", "shape ", shape_str(shape), " of ", dtype_name(dtype), " needs more than 2^63 bytes");
   auto impl = std::make_shared<TensorImpl>();
-  impl->storage = detail::cuda_call([&] { return Storage::allocate(numel_of(shape) * dtype_size(dtype), device); });
+  impl->storage = detail::cuda_call([&] { return Storage::allocate(nbytes, device); });
   impl->shape = shape;
   impl->strides = contiguous_strides(shape);
   impl->dtype = dtype;

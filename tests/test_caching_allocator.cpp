@@ -67,6 +67,8 @@ TEST_CASE("caching allocator: size classes are powers of two up to 1 MiB, then e
   CHECK(size_class(size_t{1} << 20) == size_t{1} << 20);
   CHECK(size_class((size_t{1} << 20) + 1) == (size_t{1} << 20) + (size_t{1} << 17));  // 1 MiB + 1/8 MiB
   CHECK(size_class(size_t{3} << 20) == size_t{3} << 20);                                  // 2 MiB + 4 eighths of 2 MiB
+  // beyond any device: returned as is (the doubling loop would overflow and never end)
+  CHECK(size_class((size_t{1} << 63) + 4) == (size_t{1} << 63) + 4);
   for (size_t req : {size_t{1} << 21, (size_t{1} << 21) + 1, size_t{5'000'000}, size_t{123'456'789}}) {
     INFO(req);
     const size_t c = size_class(req);

@@ -31,6 +31,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -310,7 +311,12 @@ TEST_CASE("cuda parity: dtype conversion runs on the device, every pair, strided
   // int64 truncates): the bits must agree.
   if (!cuda_or_skip()) return;
   Generator gen(16);
-  const Tensor f64 = op::mul(randn({6, 7}, gen, kFloat64), full({1}, 40.0, kFloat64));
+  std::vector<double> v = op::mul(randn({6, 7}, gen, kFloat64), full({1}, 40.0, kFloat64)).to_vector<double>();
+  // and the inputs where a plain C++ cast is undefined: both devices follow ops_cpu/copy.h
+  const double inf = std::numeric_limits<double>::infinity();
+  const std::vector<double> special = {std::nan(""), inf, -inf, 1e30, -1e30, 9223372036854775808.0, -2.9};
+  std::copy(special.begin(), special.end(), v.begin());
+  const Tensor f64 = from_vector(v, {6, 7});
   const std::vector<Tensor> sources = {f64, op::to(f64, kFloat32), op::to(f64, kInt64)};
   for (const Tensor& x : sources)
     for (DType dt : {kFloat32, kFloat64, kInt64}) {

@@ -35,6 +35,12 @@ TEST_CASE("dims and ranges out of bounds", "[errors]") {
   REQUIRE_THROWS_WITH(op::permute(zeros({2, 3}), {0, 0}), "permute: dim 0 repeated in [0, 0]");
   REQUIRE_THROWS_WITH(op::sum(zeros({2, 3}), {5}), "sum: dim 5 out of range for a 2-d tensor");
   REQUIRE_THROWS_WITH(empty({2, -1}), "empty: negative dimension in shape [2, -1]");
+  // sizes that overflow int64 are refused, not wrapped into a small allocation
+  const int64_t big = int64_t{1} << 40;
+  REQUIRE_THROWS_WITH(empty({big, big}), "empty: shape [1099511627776, 1099511627776] has more than 2^63 elements");
+  REQUIRE_THROWS_WITH(empty({int64_t{1} << 62}, kFloat64),
+                      "empty: shape [4611686018427387904] of float64 needs more than 2^63 bytes");
+  CHECK(empty({big, big, 0}).numel() == 0);  // a zero dimension: no elements, whatever the others
 }
 
 TEST_CASE("autograd misuse has clear errors", "[errors]") {

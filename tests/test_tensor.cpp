@@ -2,6 +2,8 @@
 // random generators, dtype conversion.
 #include <catch2/catch.hpp>
 
+#include <limits>
+
 #include "tensor/ops.h"
 
 using namespace gs;
@@ -114,6 +116,17 @@ TEST_CASE("dtype conversion, item, printing", "[tensor]") {
   Tensor x = tensor({1.5, -2.5, 3.0}, kFloat64);
   REQUIRE(op::to(x, kInt64).to_vector<int64_t>() == std::vector<int64_t>{1, -2, 3});
   REQUIRE(op::to(x, kFloat32).dtype() == kFloat32);
+  {  // floating -> int64 is defined for every input (ops_cpu/copy.h): NaN -> 0, saturation
+    const double inf = std::numeric_limits<double>::infinity(), nan = std::numeric_limits<double>::quiet_NaN();
+    const int64_t lo = std::numeric_limits<int64_t>::min(), hi = std::numeric_limits<int64_t>::max();
+    const std::vector<double> v = {nan, inf, -inf, 1e30, -1e30, 9223372036854775808.0, -9223372036854775808.0,
+                                   9223372036854774784.0, -2.9, 2.9};
+    const std::vector<int64_t> want = {0, hi, lo, hi, lo, hi, lo, 9223372036854774784, -2, 2};
+    CHECK(op::to(from_vector(v), kInt64).to_vector<int64_t>() == want);
+    // float32: the same, where 2^63 and -2^63 are the nearest floats to the bounds
+    const std::vector<int64_t> want32 = {0, hi, lo, hi, lo, hi, lo, hi, -2, 2};  // 2^63 - 1024 rounds up to 2^63
+    CHECK(op::to(op::to(from_vector(v), kFloat32), kInt64).to_vector<int64_t>() == want32);
+  }
   REQUIRE_THROWS_WITH(x.item<double>(), Contains("item: tensor of shape [3] has 3 elements, not 1"));
   REQUIRE_THROWS_WITH(x.data<float>(), Contains("data: tensor holds float64, requested float32"));
   const std::string s = op::reshape(arange(6), {2, 3}).to_string();

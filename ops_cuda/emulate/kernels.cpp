@@ -3,6 +3,7 @@
 // host memory (emulate/memory.cpp). The tensor layer's CUDA paths -- dispatch, device placement,
 // device buffers, the cuSOLVER-side contracts, nn::to_device, --device cuda -- then run and are
 // tested on a machine without a GPU; the CUDA kernels themselves are not (they need a device).
+#include <atomic>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -37,7 +38,7 @@ static_assert(static_cast<int>(Binary::gt) == static_cast<int>(cpu::Binary::gt) 
 cpu::Unary host(Unary op) { return static_cast<cpu::Unary>(static_cast<int>(op)); }
 cpu::Binary host(Binary op) { return static_cast<cpu::Binary>(static_cast<int>(op)); }
 
-bool g_tf32 = false;  // recorded only: the host kernels never use TF32
+std::atomic<bool> g_tf32{false};  // recorded only: the host kernels never use TF32
 
 }  // namespace
 
@@ -169,9 +170,7 @@ void gemm_batched(int64_t batch, bool ta, bool tb, int64_t M, int64_t N, int64_t
   cpu::gemm_batched<T>(batch, ta, tb, M, N, K, alpha, A, lda, sa, B, ldb, sb, beta, C, ldc, sc);
 }
 bool allow_tf32(bool allow) {
-  const bool was = g_tf32;
-  g_tf32 = allow;
-  return was;
+  return g_tf32.exchange(allow);
 }
 bool tf32_allowed() { return g_tf32; }
 

@@ -1,12 +1,13 @@
 // Host emulator of the CUDA backend's memory (GRADSCOPE_CUDA=EMULATE; see emulate/kernels.cpp):
 // one "device" whose memory is the host heap, behind the same caching allocator as the real
-// backend (ops_cuda/caching_allocator.h), with a capacity of half the machine's RAM so that an
-// impossible request fails the way cudaMalloc does (an error, not a crash). Copies are memcpy;
-// there is no stream, so synchronize() has nothing to wait for.
+// backend (ops_cuda/caching_allocator.h). Its capacity is half the memory the process may use,
+// so that an impossible request fails the way cudaMalloc does (an error, not a crash). Copies are
+// memcpy; there is no stream, so synchronize() has nothing to wait for.
 #include <unistd.h>
 
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <string>
 
 #include "ops_cuda/caching_allocator.h"
@@ -15,10 +16,16 @@
 namespace gs::cuda {
 namespace {
 
+// Half of the memory this process may use: the machine's RAM, or a container's cgroup v2 limit
+// when that is lower (a request the kernel would later kill us for must fail here instead).
 size_t capacity() {
   static const size_t bytes = [] {
     const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
-    return pages > 0 && page > 0 ? static_cast<size_t>(pages) * static_cast<size_t>(page) / 2 : size_t{1} << 32;
+    size_t total = pages > 0 && page > 0 ? static_cast<size_t>(pages) * static_cast<size_t>(page) : size_t{1} << 33;
+    std::ifstream limit("/sys/fs/cgroup/memory.max");  // "max" when unlimited
+    unsigned long long cg = 0;
+    if (limit >> cg && cg > 0 && cg < total) total = static_cast<size_t>(cg);
+    return total / 2;
   }();
   return bytes;
 }
@@ -32,8 +39,7 @@ struct HostRaw {
   static inline size_t held = 0;  // raw bytes taken from the heap; guarded by the allocator's lock
 
   static detail::RawStatus allocate(size_t bytes, void** p) {
-    if (bytes > capacity() - held)
-      return {false, true, "out of memory (emulated device of " + std::to_string(capacity()) + " bytes)"};
+    if (bytes > capacity() - held) return {false, true, "out of memory (emulated device)"};
     *p = std::aligned_alloc(256, bytes);  // bytes is a size class: a multiple of 512
     if (!*p) return {false, true, "out of memory (emulated device: the host heap refused)"};
     held += bytes;
