@@ -1,7 +1,7 @@
 #pragma once
 // Helpers of the CUDA-vs-CPU tests (test_cuda_parity.cpp: op families; test_cuda_model.cpp: the
-// tiny GPT, the head metrics, allocator and device errors). Tolerances are explained at the top
-// of test_cuda_parity.cpp.
+// tiny models, the head metrics, allocator and device errors; test_cuda_cli.cpp: the CLI with
+// --device cuda). Tolerances are explained at the top of test_cuda_parity.cpp.
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "nn/lm.h"
 #include "tensor/ops.h"
 
 namespace gs::testing {
@@ -84,5 +85,18 @@ inline void parity(const std::string& what, const std::vector<Tensor>& inputs, c
 }
 
 inline const DType kFloats[] = {kFloat32, kFloat64};
+
+// A tiny language model of the given backbone (transformer | gru | ssm) for whole-model parity.
+inline nn::LMConfig tiny_config(const std::string& backbone) {
+  nn::LMConfig cfg;
+  cfg.backbone = backbone;
+  cfg.vocab = 37;
+  cfg.d_model = 16;
+  cfg.n_layer = 2;
+  cfg.n_head = 2;
+  cfg.context = 8;
+  cfg.seed = 11;
+  return cfg;
+}
 
 }  // namespace gs::testing
