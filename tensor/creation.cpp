@@ -1,5 +1,6 @@
 #include "tensor/creation.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "ops_cpu/copy.h"
@@ -10,15 +11,17 @@
 namespace gs {
 
 Tensor empty(const Shape& shape, DType dtype, Device device) {
+  // The product of the dimensions (zeros counted as 1, as the strides count them) must fit in
+  // int64, even for a tensor with no elements: the strides are computed from it.
+  int64_t extent = 1, nbytes = 0;
   bool has_zero = false;
   for (int64_t d : shape) {
     if (d < 0) fail("empty", "negative dimension in shape ", shape_str(shape));
     has_zero = has_zero || d == 0;
+    if (__builtin_mul_overflow(extent, std::max<int64_t>(d, 1), &extent))
+      fail("empty", "shape ", shape_str(shape), " is too large: the product of its dimensions exceeds 2^63");
   }
-  int64_t numel = has_zero ? 0 : 1, nbytes = 0;
-  for (int64_t d : shape)
-    if (!has_zero && __builtin_mul_overflow(numel, d, &numel))
-      fail("empty", "shape ", shape_str(shape), " has more than 2^63 elements");
+  const int64_t numel = has_zero ? 0 : extent;
   // a wrapped byte count would allocate a small block for a huge tensor
   if (__builtin_mul_overflow(numel, static_cast<int64_t>(dtype_size(dtype)), &nbytes))
     fail("empty", "shape ", shape_str(shape), " of ", dtype_name(dtype), " needs more than 2^63 bytes");
