@@ -1,8 +1,8 @@
 #pragma once
 // Internal to ops_cuda: the size-class caching allocator behind device_alloc/device_free, as plain
 // C++ over a "raw memory" backend, so that the same code serves the CUDA backend (memory.cu: raw
-// blocks from cudaMalloc) and the host emulator (emulate/memory.cpp: raw blocks from the heap),
-// where the tests exercise it without a GPU.
+// blocks from cudaMalloc) and the host emulator (tests/cuda_emulator/memory.cpp: raw blocks from
+// the heap), where the tests exercise it without a GPU.
 //
 // A freed block goes to the free list of its size class and is handed to the next request of that
 // class (safe on one stream: see context.h). Cached blocks go back to the raw backend on

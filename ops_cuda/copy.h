@@ -15,6 +15,13 @@ void strided_copy(int ndim, const int64_t* shape, const void* src, const int64_t
 // truncates, NaN -> 0, saturates). Src, Dst: float, double, int64_t (all nine pairs).
 template <class Src, class Dst>
 void strided_convert(int ndim, const int64_t* shape, const Src* src, const int64_t* src_strides, Dst* dst);
+// Its explicit instantiations, one list for every backend (CUDA, stub, host emulator).
+#define GS_CUDA_STRIDED_CONVERT(S, D) \
+  template void strided_convert<S, D>(int, const int64_t*, const S*, const int64_t*, D*);
+#define GS_CUDA_STRIDED_CONVERT_FROM(S) \
+  GS_CUDA_STRIDED_CONVERT(S, float) GS_CUDA_STRIDED_CONVERT(S, double) GS_CUDA_STRIDED_CONVERT(S, int64_t)
+#define GS_CUDA_STRIDED_CONVERT_ALL \
+  GS_CUDA_STRIDED_CONVERT_FROM(float) GS_CUDA_STRIDED_CONVERT_FROM(double) GS_CUDA_STRIDED_CONVERT_FROM(int64_t)
 
 // dst (through dst_strides) <- src (contiguous) over shape[ndim].
 void strided_scatter(int ndim, const int64_t* shape, const void* src, void* dst, const int64_t* dst_strides,

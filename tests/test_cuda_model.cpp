@@ -233,13 +233,7 @@ TEST_CASE("cuda: public allocator stats and the TF32 switch work without a devic
   REQUIRE_THROWS_AS(cuda_device_name(), Error);
   REQUIRE_THROWS_AS(cuda_synchronize(), Error);
   // Moving a model to a device that is not there: a gs::Error, and the model stays usable
-  nn::LMConfig cfg;
-  cfg.vocab = 11;
-  cfg.d_model = 8;
-  cfg.n_layer = 1;
-  cfg.n_head = 2;
-  cfg.context = 4;
-  auto model = nn::make_language_model(cfg);
+  auto model = nn::make_language_model(tiny_config("transformer"));
   REQUIRE_THROWS_AS(nn::to_device(*model, Device::CUDA), Error);
   CHECK(nn::device_of(*model) == Device::CPU);
   const Tensor tokens = from_vector(std::vector<int64_t>{1, 2, 3, 4}, {1, 4});

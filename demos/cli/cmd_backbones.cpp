@@ -20,7 +20,6 @@
 #include "demos/cli/plot.h"
 #include "demos/cli/train_data.h"
 #include "nn/device.h"
-#include "tensor/device.h"
 
 namespace gs::cli {
 namespace {
@@ -174,7 +173,7 @@ int run_backbones(const Args& args) {
                  {"heads", c0.n_head},        {"data", data.description}, {"seeds", seeds},
                  {"first_seed", cfgs.front().seed}, {"steps", tc.steps}, {"batch", tc.batch},
                  {"seq_len", tc.seq_len},     {"lr", tc.lr},         {"every", mo.every},
-                 {"device", device == Device::CUDA ? "cuda (" + cuda_device_name() + ")" : "cpu"},
+                 {"device", device_label(device)},
                  {"optimizer", "adamw, warmup + cosine to lr/10, clip 1"},
                  {"destroyed_final_measured_on", "the batch of the last training step, after its update"}};
   const json run = {{"command", "backbones"}, {"config", config}, {"theory_destroyed", theory},

@@ -18,7 +18,6 @@
 #include "demos/cli/plot.h"
 #include "demos/cli/train_data.h"
 #include "nn/device.h"
-#include "tensor/device.h"
 
 namespace gs::cli {
 namespace {
@@ -137,7 +136,7 @@ int run_bottleneck(const Args& args) {
   if (mo.every < 1) throw std::runtime_error("option --every: must be >= 1");
   auto model = nn::make_language_model(cfg);
   if (device != Device::CPU) nn::to_device(*model, device);  // built on the CPU (same weights), then moved
-  const std::string device_name = device == Device::CUDA ? "cuda (" + cuda_device_name() + ")" : "cpu";
+  const std::string device_name = device_label(device);
   const std::string dir = make_run_dir("bottleneck", o.str("out"));
 
   std::printf("gradscope bottleneck: %s backbone, %s head (k = %ld), V = %ld, D = %ld, %ld layers, %ld parameters\n",

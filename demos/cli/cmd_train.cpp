@@ -8,7 +8,6 @@
 #include "demos/cli/model_options.h"
 #include "nn/device.h"
 #include "nn/trainer.h"
-#include "tensor/device.h"
 
 namespace gs::cli {
 
@@ -43,7 +42,7 @@ int run_train(const Args& args) {
   std::printf("model: %s backbone, %s head, %ld parameters; %ld tokens of text\n", model->config().backbone.c_str(),
               model->config().head.c_str(), static_cast<long>(model->parameter_count()),
               static_cast<long>(n_tokens));
-  if (device == Device::CUDA) std::printf("device: cuda (%s)\n", cuda_device_name().c_str());
+  if (device == Device::CUDA) std::printf("device: %s\n", device_label(device).c_str());
   if (trainer.step() > 0) std::printf("resumed at step %ld\n", static_cast<long>(trainer.step()));
   std::fflush(stdout);  // before the progress lines on stderr
   const auto losses = trainer.run();

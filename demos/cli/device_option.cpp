@@ -20,4 +20,8 @@ Device parse_device(const std::string& value) {
 
 Device device_from(const Options& o) { return parse_device(o.str("device")); }
 
+std::string device_label(Device device) {
+  return device == Device::CUDA ? "cuda (" + cuda_device_name() + ")" : "cpu";
+}
+
 }  // namespace gs::cli

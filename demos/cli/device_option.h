@@ -13,5 +13,7 @@ void add_device_option(Options& o);
 // without a device throws "--device: ..." (main prints it and exits with code 2).
 Device device_from(const Options& o);
 Device parse_device(const std::string& value);
+// "cpu", or "cuda (<device name>)": what the commands print and write into run.json.
+std::string device_label(Device device);
 
 }  // namespace gs::cli

@@ -12,13 +12,7 @@ void strided_convert(int, const int64_t*, const Src*, const int64_t*, Dst*) {
   detail::no_cuda("to(dtype)");
 }
 
-#define GS_CONVERT(S, D) template void strided_convert<S, D>(int, const int64_t*, const S*, const int64_t*, D*);
-#define GS_CONVERT_FROM(S) GS_CONVERT(S, float) GS_CONVERT(S, double) GS_CONVERT(S, int64_t)
-GS_CONVERT_FROM(float)
-GS_CONVERT_FROM(double)
-GS_CONVERT_FROM(int64_t)
-#undef GS_CONVERT_FROM
-#undef GS_CONVERT
+GS_CUDA_STRIDED_CONVERT_ALL
 
 template <class T>
 void fill(int64_t, T, T*) { detail::no_cuda("fill"); }

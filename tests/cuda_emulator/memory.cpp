@@ -1,4 +1,4 @@
-// Host emulator of the CUDA backend's memory (GRADSCOPE_CUDA=EMULATE; see emulate/kernels.cpp):
+// Host emulator of the CUDA backend's memory (GRADSCOPE_CUDA=EMULATE; see kernels.cpp here):
 // one "device" whose memory is the host heap, behind the same caching allocator as the real
 // backend (ops_cuda/caching_allocator.h). Its capacity is half the memory the process may use,
 // so that an impossible request fails the way cudaMalloc does (an error, not a crash). Copies are

@@ -1,6 +1,6 @@
 // Host emulator of the CUDA backend (GRADSCOPE_CUDA=EMULATE, a test double): every gs::cuda
 // kernel entry forwards to the gs::cpu kernel of the same contract, on "device" pointers that are
-// host memory (emulate/memory.cpp). The tensor layer's CUDA paths -- dispatch, device placement,
+// host memory (memory.cpp here). The tensor layer's CUDA paths -- dispatch, device placement,
 // device buffers, the cuSOLVER-side contracts, nn::to_device, --device cuda -- then run and are
 // tested on a machine without a GPU; the CUDA kernels themselves are not (they need a device).
 #include <atomic>
@@ -189,11 +189,7 @@ void row_sumsq(int64_t rows, int64_t cols, const T* X, int64_t ld, double* out) 
 }
 
 // ---- explicit instantiations: the types the tensor layer calls ----
-#define GS_EMU_CONVERT(S, D) template void strided_convert<S, D>(int, const int64_t*, const S*, const int64_t*, D*);
-#define GS_EMU_CONVERT_FROM(S) GS_EMU_CONVERT(S, float) GS_EMU_CONVERT(S, double) GS_EMU_CONVERT(S, int64_t)
-GS_EMU_CONVERT_FROM(float)
-GS_EMU_CONVERT_FROM(double)
-GS_EMU_CONVERT_FROM(int64_t)
+GS_CUDA_STRIDED_CONVERT_ALL
 
 #define GS_EMU_WHERE(C, T)                                                                             \
   template void where<C, T>(int, const int64_t*, const C*, const int64_t*, const T*, const int64_t*, \
