@@ -1,6 +1,6 @@
 # Installation (GRADSCOPE_INSTALL; on by default at the top level): headers under
 # include/gradscope/<layer>/, libraries, a CMake package (find_package(gradscope 0.1)) exporting
-# gradscope::tensor, ::autograd, ::nn, ::analysis and the umbrella gradscope::gradscope, and a
+# gradscope::tokenizer, ::tensor, ::autograd, ::nn, ::analysis and the umbrella gradscope::gradscope, and a
 # pkg-config file for builds without CMake. scripts/check_install installs into a temporary
 # prefix and builds examples/ against it.
 include(GNUInstallDirs)
@@ -18,9 +18,10 @@ foreach(h ${GS_PUBLIC_HEADERS})
 endforeach()
 install(FILES ${PROJECT_BINARY_DIR}/generated/gradscope/version.h DESTINATION ${GS_INSTALL_INCLUDE})
 
-set(GS_EXPORTED gs_ops_cpu gs_ops_cuda gs_tensor gs_autograd gs_nn gs_analysis gradscope_all)
+set(GS_EXPORTED gs_ops_cpu gs_ops_cuda gs_tokenizer gs_tensor gs_autograd gs_nn gs_analysis gradscope_all)
 set_target_properties(gs_ops_cpu PROPERTIES EXPORT_NAME ops_cpu)
 set_target_properties(gs_ops_cuda PROPERTIES EXPORT_NAME ops_cuda)
+set_target_properties(gs_tokenizer PROPERTIES EXPORT_NAME tokenizer)
 set_target_properties(gs_tensor PROPERTIES EXPORT_NAME tensor)
 set_target_properties(gs_autograd PROPERTIES EXPORT_NAME autograd)
 set_target_properties(gs_nn PROPERTIES EXPORT_NAME nn)

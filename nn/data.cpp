@@ -17,22 +17,6 @@ namespace fs = std::filesystem;
 
 // ---- ByteTokenizer ------------------------------------------------------------------------
 
-std::vector<int64_t> ByteTokenizer::encode(std::string_view text) const {
-  std::vector<int64_t> out(text.size());
-  for (size_t i = 0; i < text.size(); ++i) out[i] = static_cast<unsigned char>(text[i]);
-  return out;
-}
-
-std::string ByteTokenizer::decode(const std::vector<int64_t>& tokens) const {
-  std::string out(tokens.size(), '\0');
-  for (size_t i = 0; i < tokens.size(); ++i) {
-    if (tokens[i] < 0 || tokens[i] >= kVocabSize)
-      fail("ByteTokenizer", "token ", tokens[i], " at position ", i, " is outside [0, ", kVocabSize, ")");
-    out[i] = static_cast<char>(static_cast<unsigned char>(tokens[i]));
-  }
-  return out;
-}
-
 std::string ByteTokenizer::decode(const Tensor& tokens) const {
   if (tokens.dtype() != kInt64) fail("ByteTokenizer", "decode needs int64 tokens, got ", dtype_name(tokens.dtype()));
   return decode(tokens.to_vector<int64_t>());

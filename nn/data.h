@@ -12,16 +12,15 @@
 
 #include "tensor/random.h"
 #include "tensor/tensor.h"
+#include "tokenizer/tokenizer.h"
 
 namespace gs::nn {
 
-// Each byte is a token: encode never fails; decode rejects tokens outside [0, 256).
-class ByteTokenizer {
+// Each byte is a token (tokenizer/tokenizer.h): encode never fails; decode rejects tokens outside
+// [0, 256) with a tok::Error. This adds a decode of int64 tensors.
+class ByteTokenizer : public tok::ByteTokenizer {
  public:
-  static constexpr int64_t kVocabSize = 256;
-  int64_t vocab_size() const { return kVocabSize; }
-  std::vector<int64_t> encode(std::string_view text) const;
-  std::string decode(const std::vector<int64_t>& tokens) const;
+  using tok::ByteTokenizer::decode;
   std::string decode(const Tensor& tokens) const;  // int64, any shape, row-major order
 };
 

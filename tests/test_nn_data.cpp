@@ -84,9 +84,9 @@ TEST_CASE("byte tokenizer round trips every byte and rejects tokens outside 0..2
   CHECK(tok.decode(tok.encode(utf8)) == utf8);
   CHECK(tok.decode(from_vector<int64_t>({104, 105}, Shape{1, 2})) == "hi");
 
-  CHECK_THAT(error_of([&] { tok.decode(std::vector<int64_t>{65, 256}); }),
-             StartsWith("ByteTokenizer: token 256 at position 1 is outside [0, 256)"));
-  CHECK_THAT(error_of([&] { tok.decode(std::vector<int64_t>{-1}); }), Contains("token -1 at position 0"));
+  CHECK_THROWS_WITH(tok.decode(std::vector<int64_t>{65, 256}),
+                    "byte tokenizer: token id 256 out of range [0, 256) (position 1)");
+  CHECK_THROWS_WITH(tok.decode(std::vector<int64_t>{-1}), Contains("token id -1 out of range"));
 }
 
 TEST_CASE("TokenStream::sample is deterministic given a seed and windows never cross the end", "[nn][data]") {

@@ -22,5 +22,6 @@ int run_equal_norm(const Args& args);
 int run_bottleneck(const Args& args);
 int run_backbones(const Args& args);
 int run_graph(const Args& args);
+int run_tokenize(const Args& args);
 
 }  // namespace gs::cli

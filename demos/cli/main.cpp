@@ -22,6 +22,8 @@ const gs::cli::Command kCommands[] = {
     {"mlp-demo", "train a 2-layer MLP language model on a synthetic sequence task; print the loss and "
                  "the gradient norm at every node",
      gs::cli::run_mlp_demo},
+    {"tokenize", "text to token ids as a JSON array, or back with --decode (--tokenizer byte | gpt2)",
+     gs::cli::run_tokenize},
     {"train", "train a byte-level language model (transformer | gru | ssm backbone, full | factorized head)",
      gs::cli::run_train},
     {"spamlang", "SpamLang over a (V, D) grid: accuracy collapses as V/D grows; a direct logit table control learns",

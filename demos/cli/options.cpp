@@ -1,5 +1,6 @@
 #include "demos/cli/options.h"
 
+#include <cctype>
 #include <cstdio>
 #include <stdexcept>
 
@@ -17,20 +18,31 @@ Options& Options::flag(const std::string& name, const std::string& help) {
   return *this;
 }
 
+Options& Options::positional(const std::string& name, const std::string& help) {
+  opts_[name] = {"", help, false, false, true};
+  positionals_.push_back(name);
+  return *this;
+}
+
 bool Options::parse(const std::vector<std::string>& args) {
+  size_t next_positional = 0;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     if (a == "--help" || a == "-h") {
       std::fputs(help().c_str(), stdout);
       return false;
     }
-    if (a.rfind("--", 0) != 0) throw std::runtime_error("unexpected argument '" + a + "'\n" + help());
+    if (a.rfind("--", 0) != 0) {
+      if (next_positional >= positionals_.size()) throw std::runtime_error("unexpected argument '" + a + "'\n" + help());
+      opts_[positionals_[next_positional++]].value = a;
+      continue;
+    }
     const std::string body = a.substr(2);
     const auto eq = body.find('=');
     const std::string key = body.substr(0, eq);  // --key=value or --key value
     std::string value = eq == std::string::npos ? std::string() : body.substr(eq + 1);
     auto it = opts_.find(key);
-    if (it == opts_.end()) throw std::runtime_error("unknown option --" + key + "\n" + help());
+    if (it == opts_.end() || it->second.is_positional) throw std::runtime_error("unknown option --" + key + "\n" + help());
     if (it->second.is_flag) {
       it->second.flag_set = true;
       continue;
@@ -81,7 +93,20 @@ double Options::number(const std::string& name) const {
 bool Options::on(const std::string& name) const { return get(name).flag_set; }
 
 std::string Options::help() const {
-  std::string h = "usage: gradscope " + command_ + " [options]\n" + summary_ + "\n\noptions:\n";
+  std::string h = "usage: gradscope " + command_ + " [options]";
+  for (const auto& p : positionals_) {
+    std::string upper = p;
+    for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    h += " [" + upper + "]";
+  }
+  h += "\n" + summary_ + "\n\n";
+  for (const auto& p : positionals_) {
+    std::string left = "  " + p;
+    for (char& c : left) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    if (left.size() < 22) left.resize(22, ' ');
+    h += left + " " + opts_.at(p).help + "\n";
+  }
+  h += "options:\n";
   for (const auto& n : order_) {
     const Opt& o = opts_.at(n);
     std::string left = "  --" + n + (o.is_flag ? "" : " V");

@@ -14,6 +14,9 @@ class Options {
   // Declares --name with a default value (as text) and a help line.
   Options& add(const std::string& name, const std::string& def, const std::string& help);
   Options& flag(const std::string& name, const std::string& help);
+  // Declares a positional argument (upper-case NAME in the usage line), optional; read it with
+  // str(name). Positionals are filled in the order declared; an extra one is an error.
+  Options& positional(const std::string& name, const std::string& help);
   // Parses args; returns false when --help was given (help printed to stdout). Throws on errors.
   bool parse(const std::vector<std::string>& args);
 
@@ -28,11 +31,12 @@ class Options {
     std::string value, help;
     bool is_flag = false;
     bool flag_set = false;
+    bool is_positional = false;
   };
   const Opt& get(const std::string& name) const;
   std::string command_, summary_;
   std::map<std::string, Opt> opts_;
-  std::vector<std::string> order_;
+  std::vector<std::string> order_, positionals_;
 };
 
 }  // namespace gs::cli
