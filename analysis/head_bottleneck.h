@@ -15,13 +15,24 @@
 //                  B = H^T G (accumulated over chunks as G^T H [V, D], the head's weight gradient)
 //                  <U, G> = ||A||^2 + ||B||^2;  ||H H^T G||^2 = <H^T H, B B^T>;
 //                  <G W W^T, H H^T G> = ||H^T A||^2;  ||U||^2 = sum of the two squares + 2x that.
-//   spectrum     top-k singular values of G: randomized subspace iteration (Halko-Martinsson-Tropp)
-//                with G and G^T applied chunk by chunk, or an exact LAPACK SVD of the materialised G.
+//   spectrum     singular values of G. Exact when min(N, V) <= exact_spectrum_max_side: every
+//                eigenvalue of the float64 Gram matrix G G^T (accumulated over column blocks of G)
+//                or G^T G (over row chunks), whichever is smaller, by LAPACK dsyevd; component
+//                counts and the EYM bound then come from the whole spectrum. Beyond that, top-k
+//                by randomized subspace iteration (Halko-Martinsson-Tropp) with G and G^T applied
+//                chunk by chunk, iterated until the top-k values have converged to spectrum_rtol
+//                (estimated), with an a-posteriori residual. analysis/head_spectrum.cpp has both.
 //
 // Costs (N tokens, chunk c rows): three products of N x D x V flops (logits H W^T, G Q and G^T H;
 // G^T H is the head's weight gradient, needed only by the head term and the update cosine:
 // update_terms = false drops it), the basis once per W (QR of a V x D float64 copy), plus O(N V)
-// elementwise work. The spectrum costs about 1 + 2 l / D such products per pass (l = k + p).
+// elementwise work. The exact spectrum costs one pass building the Gram matrix, N V s flops in
+// float64 (s = min(N, V); dsyrk, a full gemm on CUDA), plus ~4/3 s^3 for dsyevd; it holds the
+// s x s float64 Gram (2 GiB at s = 16384, outside memory_budget_bytes) and column blocks or row
+// chunks of G within the budget.
+// The randomized spectrum costs about 1 + 2 l / D such products per pass (l = k + oversample
+// columns), over at least power_iters + 2 passes, and holds Omega and Z [V, l] (compute dtype)
+// plus, while orthonormalising, one V x l float64 copy.
 // Memory beyond the inputs: two c x V buffers (bounded by memory_budget_bytes; a third for chunks
 // that need the direct destroyed part), Q and G^T H (each V x D), and during the basis one V x D
 // float64 copy of W. The big products run in the input dtype (float32 stays float32 unless
@@ -40,11 +51,23 @@ struct HeadMetricsOptions {
   int64_t chunk = 0;                        // rows per chunk; 0: derived from memory_budget_bytes
   int64_t memory_budget_bytes = 256 << 20;  // bound on the chunk-sized buffers (two c x V matrices)
   int64_t ignore_index = -100;
-  int64_t topk = 0;           // singular values of G to compute; 0: no spectrum
-  int power_iters = 2;        // q of Halko-Martinsson-Tropp (q + 1 passes applying G^T G)
-  int64_t oversample = 10;    // extra columns of the randomized range finder
-  uint64_t seed = 0;          // Generator seed of the Gaussian test matrix
-  bool exact_spectrum = false;  // materialise G [N, V] and take every singular value by LAPACK
+  int64_t topk = 0;  // singular values of G to report; 0: no spectrum (unless exact_spectrum)
+  // The exact spectrum (Gram matrix + dsyevd, every value) is used when min(N, V) is at most this;
+  // beyond it the randomized one. 0 always takes the randomized path (unless exact_spectrum).
+  int64_t exact_spectrum_max_side = 16384;
+  // Force the exact path beyond exact_spectrum_max_side; refused when the float64 Gram
+  // [min(N, V)]^2 exceeds memory_budget_bytes. With topk = 0 it reports every value.
+  bool exact_spectrum = false;
+  // Randomized path. Columns l = topk + oversample (-1: topk + 10, which a flat spectrum needs:
+  // its convergence rate is (sigma_{l+1} / sigma_k)^2 per pass). At least power_iters + 2
+  // passes (power_iters = q of Halko-Martinsson-Tropp); then one more pass at a time until the
+  // estimated relative error of every top-k value is below spectrum_rtol / 4, or
+  // max_power_iters + 2 passes (see SpectrumMetrics::value_error).
+  int power_iters = 2;
+  int max_power_iters = 30;
+  double spectrum_rtol = 1e-3;
+  int64_t oversample = -1;
+  uint64_t seed = 0;  // Generator seed of the Gaussian test matrix
   double rank_tol = -1;       // rank(W) = #{sigma_i > rank_tol * sigma_max}; < 0: max(V, D) * 2^-52
   bool promote_float64 = false;  // run the big products in float64 for float32 inputs (2x time)
   // false skips G^T H, one of the three N x D x V products (about a third of the time):
@@ -72,13 +95,34 @@ struct UpdateMetrics {
 struct SpectrumMetrics {
   int64_t topk = 0;                     // number of singular values reported (0: not computed)
   std::vector<double> singular_values;  // descending
-  // Fewest leading components holding 70 / 90 / 99 / 99.9 % of ||G||_F^2; -1: more than topk.
+  // Fewest leading components holding 70 / 90 / 99 / 99.9 % of ||G||_F^2. Exact: counted over all
+  // min(N, V) values. Randomized: counted over the topk values (each an underestimate, so a count
+  // is an upper bound of the true one), -1 when more than topk are needed.
   int64_t components_for_70 = -1, components_for_90 = -1, components_for_99 = -1, components_for_999 = -1;
   // sqrt(||G||^2 - sum_{i <= 2D} sigma_i^2) / ||G||: least relative error of any rank-2D update.
   // NaN when fewer than min(2D, rank bound) values were computed. From randomized values (slight
-  // underestimates of sigma_i) it is a slight overestimate.
+  // underestimates of sigma_i) it is an overestimate, by at most residual: the true value lies
+  // in [sqrt(max(0, eym^2 - residual^2)), eym].
   double eym_bound_2d = std::numeric_limits<double>::quiet_NaN();
+  // true: every value from the Gram matrix, accurate to rounding (head_spectrum.cpp: each
+  // sigma_i^2 within (N + V) eps ||G||_F^2 at worst, values under that reported as 0).
+  // false: randomized.
   bool exact = false;
+  // A-posteriori error of the randomized path (exact: both 0; not computed: NaN).
+  // residual = ||G - G P||_F / ||G||_F, P the projector onto the final l-column subspace, from
+  //   ||G||_F^2 and ||G P||_F^2 = sum of the l computed sigma_i^2. A bound, not an estimate:
+  //   (a) the relative tail beyond l, sqrt(sum_{i > l} sigma_i^2) / ||G||_F, is <= residual
+  //       (Eckart-Young-Mirsky: no l-dimensional subspace captures more);
+  //   (b) the energy missing from the reported values, sum_{i <= k} (sigma_i^2 - sigmahat_i^2)
+  //       / ||G||_F^2, is <= residual^2 (each sigmahat_i <= sigma_i, by interlacing).
+  // value_error: the estimated largest relative error sigma_i / sigmahat_i - 1 over the top k,
+  //   from the convergence of the values between the last three passes (an estimate, not a
+  //   bound); +Inf (null in the JSON) when max_power_iters stopped the iteration before the
+  //   values converged geometrically.
+  double residual = std::numeric_limits<double>::quiet_NaN();
+  double value_error = std::numeric_limits<double>::quiet_NaN();
+  int64_t columns = 0;  // randomized: l, the subspace's columns; exact: min(N, V), the Gram's side
+  int passes = 0;       // passes over G's chunks or column blocks (not in the JSON)
 };
 
 struct HeadMetrics {
@@ -129,7 +173,8 @@ LogitGradSplit split_logit_grad(const Tensor& G, const HeadBasis& basis);
 // visible_norm, destroyed_fraction, visible_cosine, per_token_destroyed {mean, p5, p50, p95},
 // update {cosine, backbone_term_norm, head_term_norm, rank_bound}, spectrum {topk,
 // singular_values, components_for_70, components_for_90, components_for_99, components_for_999,
-// eym_bound_2d}). NaN is written as null. analysis/head_json.h gives the nlohmann::json value
+// eym_bound_2d}) and issue 13 item 4's spectrum {exact, residual, value_error}. NaN and Inf are
+// written as null. analysis/head_json.h gives the nlohmann::json value
 // for callers that add keys (trace, leak).
 std::string to_json(const HeadMetrics& m, int indent = 2);
 

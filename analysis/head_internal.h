@@ -21,11 +21,20 @@ class GradSource {
   // 1 for rows that count as tokens (targets != ignore_index); size rows().
   virtual const std::vector<uint8_t>& valid() const = 0;
   int64_t valid_count() const;
+  // G[:, v0:v1] as a new [rows, v1 - v0] tensor (possibly a strided view of a wider buffer),
+  // every row (ignored ones zero): the column blocks from which the exact spectrum accumulates
+  // G G^T when N <= V. Call prepare_columns(chunk) once before the first call.
+  virtual Tensor columns(int64_t v0, int64_t v1) const = 0;
+  // Makes columns() possible: SoftmaxGradSource needs every row's logsumexp, which chunk()
+  // records; rows that no chunk() call has produced yet are computed here, `chunk` rows at a time.
+  virtual void prepare_columns(int64_t chunk) const { (void)chunk; }
 };
 
 // G = (softmax(H W^T) - onehot(targets)) / n_valid, recomputed from H, W and the targets. The
 // logits go into one buffer reused across chunks (not thread-safe), and G is written over them:
-// the tensor chunk() returns is valid until the next call.
+// the tensor chunk() returns is valid until the next call. chunk() also keeps each row's
+// logsumexp (N values), so that a column block needs only its own logits:
+//   G[:, v0:v1] = (exp(H W[v0:v1]^T - lse) - onehot) * s,  s = 1 / n_valid (ignored rows 0).
 class SoftmaxGradSource final : public GradSource {
  public:
   // H [N, D], W [V, D] (one floating dtype), targets int64 [N] already validated.
@@ -36,6 +45,8 @@ class SoftmaxGradSource final : public GradSource {
   Device device() const override { return H_.device(); }
   Tensor chunk(int64_t i0, int64_t i1, double* loss_sum) const override;
   const std::vector<uint8_t>& valid() const override { return valid_; }
+  Tensor columns(int64_t v0, int64_t v1) const override;
+  void prepare_columns(int64_t chunk) const override;
 
  private:
   Tensor H_, W_, targets_;
@@ -43,6 +54,10 @@ class SoftmaxGradSource final : public GradSource {
   int64_t ignore_index_;
   std::vector<uint8_t> valid_;
   double scale_ = 0;  // 1 / n_valid
+  // For columns():
+  mutable Tensor lse_;                         // [N] each row's logsumexp (compute dtype), from chunk()
+  mutable std::vector<uint8_t> lse_known_;     // rows of lse_ written so far
+  mutable std::vector<int64_t> targets_host_;  // the targets on the host (set by prepare_columns)
 };
 
 // An explicit G [N, V]; every row valid.
@@ -55,6 +70,7 @@ class ExplicitGradSource final : public GradSource {
   Device device() const override { return G_.device(); }
   Tensor chunk(int64_t i0, int64_t i1, double* loss_sum) const override;
   const std::vector<uint8_t>& valid() const override { return valid_; }
+  Tensor columns(int64_t v0, int64_t v1) const override;
 
  private:
   Tensor G_;
@@ -70,7 +86,8 @@ int64_t chunk_rows(const HeadMetricsOptions& opts, int64_t rows, int64_t vocab, 
 void metrics_pass(const GradSource& src, const Tensor& H, const HeadBasis& basis, int64_t chunk, bool head_term,
                   HeadMetrics& out);
 
-// The spectrum fields; g_sq = ||G||_F^2 from the pass; dim = D (for 2D).
+// The spectrum fields; g_sq = ||G||_F^2 from the pass; dim = D (for 2D); chunk: rows per chunk
+// of the pass (the spectrum's row chunks are at most this).
 SpectrumMetrics spectrum(const GradSource& src, double g_sq, int64_t dim, const HeadMetricsOptions& opts,
                          int64_t chunk);
 

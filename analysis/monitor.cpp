@@ -30,7 +30,7 @@ BottleneckSample measure_bottleneck(const nn::LanguageModel& model, const nn::Ba
   HeadMetricsOptions ho;
   const int64_t D = basis.rank, N = G.size(0), V = G.size(1);
   ho.topk = opt.topk >= 0 ? opt.topk : std::min<int64_t>(std::min(N, V), 2 * D + 8);
-  ho.exact_spectrum = N * V <= (int64_t{1} << 22);  // exact LAPACK SVD while G is small
+  // the spectrum is exact (Gram matrix) by default whenever min(N, V) <= 16384
   s.head = grad_metrics(G, H, basis, ho);
   s.head.loss = s.loss;
 

@@ -169,6 +169,7 @@ int main() {
 
   if (topk > 0) {
     o.topk = topk;
+    o.exact_spectrum_max_side = 0;  // this run measures the randomized path; the exact one follows
     analysis::HeadMetrics s;
     const auto [spec_s, spec_peak] = measure([&] { s = analysis::head_metrics(H, W, y, basis, o); });
     std::printf("\nmetrics + spectrum k = %ld (q = %d, p = %ld): %.1f s = %.1f gemm (spectrum part %.1f s), peak +%.0f MiB\n",

@@ -1,5 +1,6 @@
 #include "ops_cpu/linalg_lapack.h"
 
+#include <cblas.h>
 #include <lapacke.h>
 
 #include <algorithm>
@@ -113,6 +114,25 @@ int64_t svd_values(int64_t m, int64_t n, const T* A, int64_t lda, double* s) {
   const lapack_int info = LAPACKE_dgesdd(LAPACK_COL_MAJOR, 'N', static_cast<lapack_int>(n), static_cast<lapack_int>(m),
                                          a.data(), static_cast<lapack_int>(n), s, nullptr, 1, nullptr, 1);
   return info == 0 ? 0 : lapack_error(info);
+}
+
+int64_t sym_eigenvalues(int64_t n, double* A, int64_t lda, double* w) {
+  if (n == 0) return 0;
+  // 'N': values only, so dsyevd needs 2n + 1 doubles and one integer of workspace (LAPACKE
+  // queries and allocates them).
+  const lapack_int info = LAPACKE_dsyevd(LAPACK_COL_MAJOR, 'N', 'L', static_cast<lapack_int>(n), A,
+                                         static_cast<lapack_int>(lda), w);
+  if (info != 0) return lapack_error(info);
+  std::reverse(w, w + n);  // LAPACK gives them ascending
+  return 0;
+}
+
+void syrk_upper(bool trans, int64_t n, int64_t k, const double* A, int64_t lda, double* C, int64_t ldc) {
+  if (n == 0 || k == 0) return;
+  // Row-major Upper: C[i, j] for i <= j.
+  cblas_dsyrk(CblasRowMajor, CblasUpper, trans ? CblasTrans : CblasNoTrans, static_cast<blasint>(n),
+              static_cast<blasint>(k), 1.0, A, static_cast<blasint>(std::max<int64_t>(lda, 1)), 1.0, C,
+              static_cast<blasint>(ldc));
 }
 
 template <class T>

@@ -1,8 +1,9 @@
 #pragma once
 // Dense linear algebra on LAPACK (LAPACKE, column-major calls on private float64 copies) for the
 // analysis layer: an orthonormal basis of a matrix's column space with its numerical rank,
-// singular values of small dense matrices, and a float64-accumulated row norm used by the
-// chunked passes over the logit gradient.
+// singular values of small dense matrices, eigenvalues of a symmetric float64 matrix (the Gram
+// matrices of the exact spectrum), and a float64-accumulated row norm used by the chunked passes
+// over the logit gradient.
 //
 // Inputs are row-major as everywhere in ops_cpu; every factorisation runs in float64 whatever T
 // is (T: float or double, explicitly instantiated). Kernels cannot throw gs::Error: a LAPACK
@@ -30,6 +31,20 @@ int64_t orthonormal_basis(int64_t m, int64_t n, const T* A, double rel_tol, T* Q
 // (dgesdd without vectors on a float64 copy). Returns 0, or -1000 - |info|.
 template <class T>
 int64_t svd_values(int64_t m, int64_t n, const T* A, int64_t lda, double* s);
+
+// All n eigenvalues of the symmetric A [n, n] (float64, row stride lda >= n), descending, into w:
+// dsyevd without vectors (Householder tridiagonalisation, ~4/3 n^3 flops, then root-free QR on
+// the tridiagonal). Only the upper triangle A[i, j], i <= j, is read (row-major storage read
+// column-major is A^T: its lower triangle, 'L', is our upper one, so no transposition is needed).
+// A is used in place and destroyed: the Gram matrices this is for reach 16384^2 doubles (2 GiB),
+// where a private copy would double the peak.
+// Returns 0, or -1000 - |info| (info > 0: the tridiagonal QR did not converge).
+int64_t sym_eigenvalues(int64_t n, double* A, int64_t lda, double* w);
+
+// The Gram update C [n, n] += A A^T (trans = false: A [n, k], row stride lda >= k) or A^T A
+// (trans = true: A [k, n], lda >= n), float64, row-major C (ldc >= n): dsyrk on the upper
+// triangle C[i, j], i <= j, only (half a gemm's flops); the strictly lower triangle is untouched.
+void syrk_upper(bool trans, int64_t n, int64_t k, const double* A, int64_t lda, double* C, int64_t ldc);
 
 // out[i] = sum_j X[i, j]^2 accumulated in double. X: [rows, cols] with row stride ld >= cols;
 // out: [rows].

@@ -91,6 +91,61 @@ std::vector<double> svd_values(const Tensor& A_in) {
   return to(s, Device::CPU).to_vector<double>();
 }
 
+namespace {
+
+// The eigenvalues of A, factorising `work` (a contiguous float64 CPU tensor holding A, destroyed).
+std::vector<double> sym_eigenvalues_host(const char* op, const Tensor& A, const Tensor& work) {
+  const int64_t n = work.shape()[0];
+  double* a = work.data<double>();
+  // The finiteness check reads the host copy directly: no n x n temporary (check_finite would
+  // make one), and LAPACKE would refuse a NaN with a bare code.
+  for (int64_t e = 0; e < n * n; ++e)
+    if (!std::isfinite(a[e])) fail(op, "A ", shape_str(A.shape()), " has NaN or Inf entries");
+  std::vector<double> w(static_cast<size_t>(n));
+  const int64_t code = cpu::sym_eigenvalues(n, a, n, w.data());
+  if (code < 0) fail(op, "LAPACK failed (code ", code, ")");
+  return w;
+}
+
+void check_square(const char* op, const Tensor& A) {
+  check_matrix(op, A);
+  if (A.shape()[0] != A.shape()[1]) fail(op, "expected a square matrix, got ", shape_str(A.shape()));
+}
+
+}  // namespace
+
+std::vector<double> sym_eigenvalues(const Tensor& A) {
+  const char* op = "sym_eigenvalues";
+  check_square(op, A);
+  // clone: a private contiguous copy even when A is already float64 on the CPU
+  return sym_eigenvalues_host(op, A, clone(to(to(A, Device::CPU), kFloat64)));
+}
+
+std::vector<double> sym_eigenvalues_(const Tensor& A) {
+  const char* op = "sym_eigenvalues";
+  check_square(op, A);
+  // to() and contiguous() return A itself when it is already a contiguous float64 CPU tensor
+  return sym_eigenvalues_host(op, A, contiguous(to(to(A, Device::CPU), kFloat64)));
+}
+
+void syrk_(const Tensor& C, const Tensor& A_in, bool trans) {
+  const char* op = "syrk_";
+  if (C.dim() != 2 || C.shape()[0] != C.shape()[1] || C.dtype() != kFloat64 || !C.is_contiguous())
+    fail(op, "C must be a contiguous float64 [n, n] matrix, got ", dtype_name(C.dtype()), " ", shape_str(C.shape()));
+  const int64_t n = C.shape()[0];
+  if (A_in.dim() != 2 || A_in.dtype() != kFloat64 || A_in.shape()[trans ? 1 : 0] != n)
+    fail(op, "A ", dtype_name(A_in.dtype()), " ", shape_str(A_in.shape()), (trans ? "^T" : ""), " does not give C ",
+         shape_str(C.shape()));
+  if (A_in.device() != C.device()) fail(op, "operands on different devices");
+  if (C.device() != Device::CPU) {
+    addmm_(C, A_in, A_in, trans, !trans);  // cuBLAS: the full product
+    return;
+  }
+  const Tensor A = contiguous(A_in);
+  const int64_t k = A.shape()[trans ? 0 : 1];
+  cpu::syrk_upper(trans, n, k, A.data<double>(), A.shape()[1], C.data<double>(), n);
+}
+
 Tensor row_sumsq(const Tensor& X_in) {
   const char* op = "row_sumsq";
   check_matrix(op, X_in);

@@ -101,7 +101,7 @@ void check_head_keys(const json& j, const std::set<std::string>& extra = {}) {
   CHECK(keys(j["update"]) == std::set<std::string>{"cosine", "backbone_term_norm", "head_term_norm", "rank_bound"});
   CHECK(keys(j["spectrum"]) == std::set<std::string>{"topk", "singular_values", "components_for_70",
                                                      "components_for_90", "components_for_99", "components_for_999",
-                                                     "eym_bound_2d"});
+                                                     "eym_bound_2d", "exact", "residual", "value_error"});
 }
 // Every number finite (null would mean NaN/Inf) and each quantity in its range.
 void check_head_values(const json& j) {

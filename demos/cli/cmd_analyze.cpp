@@ -153,8 +153,13 @@ void print_metrics(const analysis::HeadMetrics& m, DType dtype) {
   if (s.topk == 0) {
     std::printf("  spectrum of G: not computed (--topk 0)\n");
   } else {
-    std::printf("  spectrum of G: top %ld singular values (%s)\n", static_cast<long>(s.topk),
-                s.exact ? "exact" : "randomized SVD");
+    if (s.exact)
+      std::printf("  spectrum of G: top %ld of all %ld singular values (exact: Gram matrix, LAPACK)\n",
+                  static_cast<long>(s.topk), static_cast<long>(s.columns));
+    else
+      std::printf("  spectrum of G: top %ld singular values (randomized SVD, %ld columns, %d passes; residual "
+                  "||G - G P||/||G|| %.3g, value error ~%.1e estimated)\n",
+                  static_cast<long>(s.topk), static_cast<long>(s.columns), s.passes, s.residual, s.value_error);
     std::string first;
     for (size_t i = 0; i < s.singular_values.size() && i < 6; ++i) {
       char b[32];
