@@ -30,7 +30,7 @@ const std::vector<OpInfo>& builtin_ops() {
       // autograd/ops/softmax.cpp
       {"softmax", "softmax"}, {"log_softmax", "softmax"},
       // autograd/ops/loss.cpp
-      {"cross_entropy", "loss"},
+      {"cross_entropy", "loss"}, {"linear_cross_entropy", "loss"},
       // autograd/ops/norm.cpp
       {"layer_norm", "norm"}, {"rms_norm", "norm"},
       // autograd/ops/embedding.cpp

@@ -14,8 +14,28 @@
 // cleared), i.e. everything the loss allocated; it includes the N x V gradient of the logits
 // itself, which every variant must produce.
 // Environment: GS_BENCH_REPS (default 5), GS_BENCH_SMALL_ONLY=1.
+//
+// The fused head (run first, so that the process's peak RSS after it is its own):
+//   fused     gs::linear_cross_entropy(H, W, targets): per chunk of rows the logits, loss and G in
+//             one [chunk, V] buffer, dH = G W and dW += G^T H accumulated in the forward; the
+//             backward scales them. Chunk rows from the op's default 64 MiB budget.
+//   unfused   gs::cross_entropy(gs::matmul(H, W^T), targets): [N, V] logits saved for the
+//             backward, which makes the [N, V] G and then dH = G W, dW = G^T H.
+// at N = 2048, V = 50257 (GPT-2), D = 256, float32; H [N, D] (standing in for the backbone's
+// output) and W [V, D] are leaves that require grad. Peak: Storage::peak_bytes() over forward +
+// backward minus the live bytes before H, W and the targets were made, so it counts the inputs,
+// every temporary, and the gradients left in H.grad and W.grad. Bound (issue 13 item 3):
+// (chunk V + 3 V D) x 4 bytes (the chunk buffer; W, dW stored and dW returned) plus the
+// "activations" 3 N D x 4 (H, dH stored and dH returned), no process baseline (tensor bytes only).
+// RSS: ru_maxrss after each variant minus the RSS before the inputs were made (KiB precision).
+// Environment: GS_BENCH_HEAD_REPS (default 3), GS_BENCH_SKIP_HEAD=1; with GS_BENCH_SMALL_ONLY=1
+// the head case runs at N = 512.
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <cmath>
 #include <cstdio>
+#include <fstream>
 #include <functional>
 #include <string>
 #include <vector>
@@ -108,13 +128,107 @@ void bench_size(int64_t N, int64_t V, int reps) {
   std::fflush(stdout);
 }
 
+// ---- the fused head: linear_cross_entropy vs matmul + cross_entropy ----
+
+// Resident set size now, in bytes (/proc/self/statm: pages).
+int64_t rss_now() {
+  std::ifstream f("/proc/self/statm");
+  long pages_total = 0, pages_resident = 0;
+  f >> pages_total >> pages_resident;
+  return static_cast<int64_t>(pages_resident) * static_cast<int64_t>(sysconf(_SC_PAGESIZE));
+}
+
+// Peak resident set size of the process so far, in bytes.
+int64_t rss_peak() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<int64_t>(u.ru_maxrss) * 1024;  // KiB on Linux
+}
+
+struct HeadResult {
+  double fwd_ms, bwd_ms, tot_ms;
+  int64_t peak, rss_growth;
+  double loss;
+  Tensor dH, dW;
+};
+
+// base: live tensor bytes before H, W and the targets were made; rss0: RSS at that point.
+HeadResult run_head(const std::function<Tensor()>& loss_fn, const Tensor& H, const Tensor& W, int reps, int64_t base,
+                    int64_t rss0) {
+  std::vector<double> tf, tb, tt;
+  int64_t peak = 0;
+  double loss_value = 0;
+  for (int r = -1; r < reps; ++r) {  // r = -1: warm-up, not recorded
+    zero_grad(H);
+    zero_grad(W);
+    Storage::reset_peak();
+    const double t0 = now_s();
+    Tensor loss = loss_fn();
+    const double t1 = now_s();
+    gs::backward(loss);
+    const double t2 = now_s();
+    peak = std::max(peak, Storage::peak_bytes() - base);
+    loss_value = loss.item<double>();
+    if (r >= 0) tf.push_back(t1 - t0), tb.push_back(t2 - t1), tt.push_back(t2 - t0);
+  }
+  return {median(tf) * 1e3, median(tb) * 1e3, median(tt) * 1e3, peak, rss_peak() - rss0, loss_value,
+          op::clone(grad_of(H)), op::clone(grad_of(W))};
+}
+
+// ||a - b||_F / ||b||_F, accumulated in double.
+double rel_diff(const Tensor& a, const Tensor& b) {
+  const std::vector<float> x = a.to_vector<float>(), y = b.to_vector<float>();
+  double d = 0, n = 0;
+  for (size_t i = 0; i < x.size() && i < y.size(); ++i) {
+    d += (static_cast<double>(x[i]) - y[i]) * (static_cast<double>(x[i]) - y[i]);
+    n += static_cast<double>(y[i]) * y[i];
+  }
+  return n > 0 ? std::sqrt(d / n) : std::sqrt(d);
+}
+
+void bench_head(int64_t N, int64_t V, int64_t D, int reps) {
+  const int64_t base = Storage::live_bytes();
+  const int64_t rss0 = rss_now();
+  Generator gen(43);
+  const Tensor H = requires_grad(randn({N, D}, gen, kFloat32, 0.0, 1.0));
+  const Tensor W = requires_grad(randn({V, D}, gen, kFloat32, 0.0, 1.0 / std::sqrt(static_cast<double>(D))));
+  const Tensor targets = randint({N}, V, gen);
+  const LinearCrossEntropyOptions opt;  // the default budget
+  const int64_t chunk = linear_cross_entropy_chunk_rows(N, V, kFloat32, opt);
+
+  const HeadResult rf = run_head([&] { return gs::linear_cross_entropy(H, W, targets, opt); }, H, W, reps, base, rss0);
+  const HeadResult ru = run_head([&] { return gs::cross_entropy(gs::matmul(H, gs::transpose(W, 0, 1)), targets); }, H,
+                                 W, reps, base, rss0);
+
+  const int64_t bound = (chunk * V + 3 * V * D) * 4 + 3 * N * D * 4;
+  std::printf("\n## fused head: N = %ld, V = %ld, D = %ld, float32, chunk %ld rows (%.0f MiB); %d reps + 1 warm-up\n",
+              (long)N, (long)V, (long)D, (long)chunk, mib(chunk * V * 4), reps);
+  std::printf("bound = (chunk V + 3 V D) x 4 + 3 N D x 4 = %.1f MiB; one N x V float32 matrix = %.1f MiB\n",
+              mib(bound), mib(N * V * 4));
+  std::printf("%-8s %9s %9s %9s %10s %10s %10s %10s %12s %11s %13s\n", "variant", "fwd ms", "bwd ms", "total ms",
+              "peak MiB", "peak/bound", "time/fused", "peak/fused", "RSS grow MiB", "loss", "dH / dW diff");
+  for (const auto& [name, r] : {std::pair<const char*, const HeadResult*>{"fused", &rf}, {"unfused", &ru}}) {
+    std::printf("%-8s %9.1f %9.1f %9.1f %10.1f %10.2f %10.2f %10.2f %12.1f %11.6f %6.0e/%6.0e\n", name, r->fwd_ms,
+                r->bwd_ms, r->tot_ms, mib(r->peak), static_cast<double>(r->peak) / static_cast<double>(bound),
+                r->tot_ms / rf.tot_ms, static_cast<double>(r->peak) / static_cast<double>(rf.peak),
+                mib(r->rss_growth), r->loss, rel_diff(r->dH, rf.dH), rel_diff(r->dW, rf.dW));
+  }
+  std::printf("(fused: the gradient products run in the forward, the backward only scales; dH / dW diff =\n"
+              " normwise relative difference to the fused gradients; RSS grow = the process's peak RSS minus its\n"
+              " RSS before the inputs: for unfused the larger of the two runs)\n");
+  std::fflush(stdout);
+}
+
 }  // namespace
 
 int main() {
   gs::bench::print_env_header("bench_cross_entropy: fused vs composite softmax cross-entropy (float32, mean)");
   const int reps = static_cast<int>(gs::bench::env_int("GS_BENCH_REPS", 5));
+  const bool small = gs::bench::env_int("GS_BENCH_SMALL_ONLY", 0) != 0;
+  if (!gs::bench::env_int("GS_BENCH_SKIP_HEAD", 0))
+    bench_head(small ? 512 : 2048, 50257, 256, static_cast<int>(gs::bench::env_int("GS_BENCH_HEAD_REPS", 3)));
   bench_size(1024, 8192, reps);
-  if (!gs::bench::env_int("GS_BENCH_SMALL_ONLY", 0)) bench_size(4096, 32768, reps);
+  if (!small) bench_size(4096, 32768, reps);
   std::printf("\n(grad diff = max |grad - fused grad| over the N x V logit gradient; time/fused and peak/fused are\n"
               " ratios to the fused row; peak/(NV*4) counts in units of one N x V float32 matrix)\n");
   return 0;

@@ -13,6 +13,15 @@ void LMHead::check_hidden(const Tensor& h) const {
     fail(node_name(kind() + "_head"), "hidden ", shape_str(h.shape()), " does not end in d_model = ", d_model());
 }
 
+Tensor LMHead::loss(const Tensor& h, const Tensor& targets, const LinearCrossEntropyOptions& opt) const {
+  if (opt.on_chunk)
+    fail(node_name(kind() + "_head"), "on_chunk needs a fused loss; this head's loss materialises the logits "
+         "(take the logits node's gradient instead)");
+  const Tensor logits = forward(h);
+  NameScope scope(path());
+  return cross_entropy(logits, targets, opt.ignore_index, opt.reduction);
+}
+
 FullHead::FullHead(int64_t d, int64_t v, Generator& gen, bool has_bias, DType dtype) {
   if (d <= 0 || v <= 0) fail("FullHead", "sizes must be positive, got d_model = ", d, ", vocab = ", v);
   weight = register_parameter("weight", init::kaiming_uniform({v, d}, gen, 1.0 / std::sqrt(3.0), dtype));
@@ -34,6 +43,12 @@ Tensor FullHead::forward(const Tensor& h) const {
   return set_name(z, node_name("logits"));
 }
 
+Tensor FullHead::loss(const Tensor& h, const Tensor& targets, const LinearCrossEntropyOptions& opt) const {
+  check_hidden(h);
+  NameScope scope(path());
+  return linear_cross_entropy(h, weight, bias, targets, opt);
+}
+
 FactorizedHead::FactorizedHead(int64_t d, int64_t r, int64_t v, Generator& gen, DType dtype) {
   if (d <= 0 || r <= 0 || v <= 0)
     fail("FactorizedHead", "sizes must be positive, got d_model = ", d, ", rank = ", r, ", vocab = ", v);
@@ -45,6 +60,13 @@ Tensor FactorizedHead::forward(const Tensor& h) const {
   check_hidden(h);
   // up's output is the logits: rename its node from "<path>.up" to "<path>.logits"
   return set_name(up->forward(down->forward(h)), node_name("logits"));
+}
+
+Tensor FactorizedHead::loss(const Tensor& h, const Tensor& targets, const LinearCrossEntropyOptions& opt) const {
+  check_hidden(h);
+  const Tensor a = down->forward(h);  // [N, r], node "<path>.down" (outside this scope: down names itself)
+  NameScope scope(path());
+  return linear_cross_entropy(a, up->weight, up->bias, targets, opt);
 }
 
 const std::vector<std::string>& head_names() {

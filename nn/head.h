@@ -6,11 +6,15 @@
 //   FullHead        z = h W^T (+ b)       M = W        [V, D], k = D
 //   FactorizedHead  z = (h D^T) U^T       M = U        [V, r], k = r   (D: "down", U: "up")
 // The logits node is named "<path>.logits" ("head.logits" inside a LanguageModel).
+// loss(h, targets, opt) is the head's training loss: for the built-in heads the fused, chunked
+// linear_cross_entropy(head_input(h), head_matrix(), bias), which never holds the [N, V] logits
+// (and so has no logits node: its one node is "<path>.linear_cross_entropy").
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "autograd/ops/loss.h"
 #include "nn/layers.h"
 #include "nn/module.h"
 
@@ -27,6 +31,12 @@ class LMHead : public Module {
   virtual int64_t d_model() const = 0;                // D, the width of h
   virtual int64_t rank() const = 0;                   // k = head_matrix().size(1)
   virtual std::string kind() const = 0;               // "full" | "factorized"
+  // Cross-entropy of forward(h) [N, D] against targets int64 [N] (on h's device), reduced as
+  // opt.reduction says. This default materialises the logits: forward(h), then cross_entropy
+  // (opt.chunk and memory_budget_bytes unused; opt.on_chunk refused, it needs a fused head).
+  // FullHead and FactorizedHead override it with the fused linear_cross_entropy; a custom head
+  // whose logits are exactly a(h) M^T (+ b) with M and b parameters can do the same.
+  virtual Tensor loss(const Tensor& h, const Tensor& targets, const LinearCrossEntropyOptions& opt) const;
 
  protected:
   void check_hidden(const Tensor& h) const;  // last dim == d_model()
@@ -48,6 +58,8 @@ class FullHead : public LMHead {
   int64_t d_model() const override { return weight.size(1); }
   int64_t rank() const override { return weight.size(1); }
   std::string kind() const override { return "full"; }
+  // linear_cross_entropy(h, weight, bias, targets, opt): no [N, V] logits.
+  Tensor loss(const Tensor& h, const Tensor& targets, const LinearCrossEntropyOptions& opt) const override;
   bool tied() const { return tied_; }
 
   Tensor weight, bias;  // bias undefined unless requested
@@ -69,6 +81,10 @@ class FactorizedHead : public LMHead {
   int64_t d_model() const override { return down->in_features; }
   int64_t rank() const override { return down->out_features; }
   std::string kind() const override { return "factorized"; }
+  // linear_cross_entropy(down(h), up.weight, targets, opt): the fused op takes the head's input
+  // [N, r] and its V x r matrix, so the factorized head never holds [N, V] either; down's
+  // gradient flows back through the op's dH as in the unfused graph.
+  Tensor loss(const Tensor& h, const Tensor& targets, const LinearCrossEntropyOptions& opt) const override;
 
   std::shared_ptr<Linear> down, up;
 };

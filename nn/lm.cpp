@@ -143,14 +143,32 @@ Tensor LanguageModel::hidden(const Tensor& tokens) const {
 Tensor LanguageModel::forward(const Tensor& tokens) const { return head_->forward(hidden(tokens)); }
 
 Tensor LanguageModel::loss(const Tensor& tokens, const Tensor& targets, int64_t ignore_index) const {
+  LossOptions opt;
+  opt.ignore_index = ignore_index;
+  return loss(tokens, targets, opt);
+}
+
+Tensor LanguageModel::loss(const Tensor& tokens, const Tensor& targets, const LossOptions& opt) const {
+  const std::string where = node_name("LanguageModel.loss");
   if (targets.dtype() != kInt64 || targets.shape() != tokens.shape())
-    fail(node_name("LanguageModel.loss"), "targets ", shape_str(targets.shape()), " ", dtype_name(targets.dtype()),
+    fail(where, "targets ", shape_str(targets.shape()), " ", dtype_name(targets.dtype()),
          " must be int64 of the tokens' shape ", shape_str(tokens.shape()));
-  const Tensor logits = forward(tokens);
-  NameScope scope(path());
-  // Targets follow the logits' device (batches are made on the CPU).
-  const Tensor y = op::to(reshape(targets, {targets.numel()}), logits.device());
-  return set_name(cross_entropy(logits, y, ignore_index), node_name("loss"));
+  if (!opt.fused) {
+    if (opt.on_chunk) fail(where, "on_chunk needs the fused loss (fused = true)");
+    const Tensor logits = forward(tokens);
+    NameScope scope(path());
+    // Targets follow the logits' device (batches are made on the CPU).
+    const Tensor y = op::to(reshape(targets, {targets.numel()}), logits.device());
+    return set_name(cross_entropy(logits, y, opt.ignore_index), node_name("loss"));
+  }
+  const Tensor h = hidden(tokens);  // [N, D]
+  LinearCrossEntropyOptions ce;
+  ce.ignore_index = opt.ignore_index;
+  ce.chunk = opt.chunk;
+  ce.memory_budget_bytes = opt.memory_budget_bytes;
+  ce.on_chunk = opt.on_chunk;
+  const Tensor y = op::to(reshape(targets, {targets.numel()}), h.device());
+  return set_name(head_->loss(h, y, ce), node_name("loss"));
 }
 
 std::shared_ptr<LanguageModel> make_language_model(const LMConfig& cfg, Generator& gen) {

@@ -1,6 +1,9 @@
 #pragma once
 // LanguageModel = Backbone ("backbone") + LMHead ("head"):
 //   tokens [B, T] -> hidden [B*T, D] -> logits [B*T, V] -> cross-entropy against targets [B, T].
+// loss() fuses the last two steps by default (the head's chunked linear_cross_entropy: the
+// [B*T, V] logits are never held); LossOptions::fused = false takes the unfused path, whose
+// graph has the "head.logits" node (what hooks on the logits and the analysis's node traces need).
 // LMConfig names every choice, so swapping the head or the backbone is one line:
 //   LMConfig cfg;  cfg.backbone = "ssm";  cfg.head = "factorized";  cfg.rank = 16;
 //   auto model = make_language_model(cfg);
@@ -42,14 +45,31 @@ struct LMConfig {
   bool operator==(const LMConfig&) const = default;
 };
 
+// How LanguageModel::loss computes the mean cross-entropy.
+struct LossOptions {
+  int64_t ignore_index = -100;
+  // true: head()->loss(hidden, targets) — for the built-in heads the fused, chunked
+  //   linear_cross_entropy: no [N, V] logits, one node (named "loss") from the head's input to the
+  //   loss. false: forward(tokens) then cross_entropy — the logits node "head.logits" exists
+  //   (hooks, retain_grad, observers and grad() see G there), at the cost of two [N, V] buffers.
+  bool fused = true;
+  int64_t chunk = 0;                                // fused only: rows per chunk (0: from the budget)
+  int64_t memory_budget_bytes = int64_t{64} << 20;  // fused only: bound on the [chunk, V] buffer
+  // fused only: receives G chunk by chunk during the forward (LinearCrossEntropyChunk: rows
+  // i0..i1 of G = d loss / d logits and of the head's input). Refused with fused = false or a
+  // head without a fused loss.
+  LinearCrossEntropyChunkFn on_chunk;
+};
+
 class LanguageModel : public Module {
  public:
   LanguageModel(std::shared_ptr<Backbone> backbone, std::shared_ptr<LMHead> head, LMConfig config = {});
 
   Tensor hidden(const Tensor& tokens) const;   // [B, T] -> [B*T, D]  ("hidden")
   Tensor forward(const Tensor& tokens) const;  // [B, T] -> [B*T, V]  ("head.logits")
-  // Mean cross-entropy over the non-ignored targets [B, T] ("loss").
+  // Mean cross-entropy over the non-ignored targets [B, T] ("loss"), fused (see LossOptions).
   Tensor loss(const Tensor& tokens, const Tensor& targets, int64_t ignore_index = -100) const;
+  Tensor loss(const Tensor& tokens, const Tensor& targets, const LossOptions& opt) const;
 
   const std::shared_ptr<Backbone>& backbone() const { return backbone_; }
   const std::shared_ptr<LMHead>& head() const { return head_; }

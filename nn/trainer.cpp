@@ -90,7 +90,10 @@ std::vector<double> Trainer::run(const StepCallback& on_step) {
     const double lr = schedule_.at(step_);
     opt_->lr = lr;
     Batch b = data_.sample(config_.batch, config_.seq_len, data_gen_);
-    Tensor loss = model_->loss(b.inputs, b.targets);
+    LossOptions lo;
+    lo.fused = config_.fused_loss;
+    if (loss_chunk_hook) lo.on_chunk = loss_chunk_hook(step_ + 1, b);
+    Tensor loss = model_->loss(b.inputs, b.targets, lo);
     const double lv = loss.item<double>();
     if (!std::isfinite(lv)) fail("train", "loss is ", lv, " at step ", step_ + 1, "; lower the learning rate");
     backward(loss);

@@ -33,6 +33,9 @@ struct TrainConfig {
   int64_t checkpoint_every = 0;     // steps between checkpoints (0: only at the end, when a path is set)
   int64_t log_every = 10;           // plain-line logging interval (when not a terminal)
   bool progress = true;             // print progress at all
+  // The loss path (LossOptions::fused): true, the head's fused chunked cross-entropy (no [N, V]
+  // logits held); false, logits then cross_entropy. Same loss and gradients up to rounding.
+  bool fused_loss = true;
 };
 
 struct StepInfo {
@@ -53,6 +56,12 @@ class Trainer {
   // Runs until config.steps steps are done; returns the losses of the steps run by this call.
   std::vector<double> run(const StepCallback& on_step = {});
   void save(const std::string& path) const;
+
+  // Optional: called before each step's loss with the 1-based number that step will have and its
+  // batch; a non-empty result becomes the fused loss's on_chunk for that step, so a caller (the
+  // analysis) receives the step's own G chunk by chunk from the training pass itself. Needs
+  // config.fused_loss (a hook returned with the unfused path is refused by LanguageModel::loss).
+  std::function<LinearCrossEntropyChunkFn(int64_t step, const Batch& batch)> loss_chunk_hook;
 
   int64_t step() const { return step_; }
   LanguageModel& model() { return *model_; }

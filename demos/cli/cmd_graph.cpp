@@ -87,7 +87,11 @@ int run_graph(const Args& args) {
     tgt[t] = (t + 1) % c.vocab;
   }
   const Tensor tokens = from_vector(tok, {1, T}), targets = from_vector(tgt, {1, T});
-  const Tensor loss = lm->loss(tokens, targets);
+  // The unfused loss: the graph shows the head's logits node (head.logits) and cross_entropy, which
+  // the fused default folds into one linear_cross_entropy node.
+  nn::LossOptions unfused;
+  unfused.fused = false;
+  const Tensor loss = lm->loss(tokens, targets, unfused);
   GradNormRecorder rec;
   {
     ObserverScope scope(rec);
