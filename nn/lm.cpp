@@ -5,6 +5,7 @@
 
 #include "autograd/ops.h"
 #include "tensor/ops.h"
+#include "tokenizer/tokenizer.h"
 
 namespace gs::nn {
 namespace {
@@ -69,6 +70,8 @@ void LMConfig::validate() const {
     fail("LMConfig", "sizes must be positive (n_layer >= 0), got vocab = ", vocab, ", d_model = ", d_model,
          ", n_layer = ", n_layer, ", n_head = ", n_head, ", context = ", context, ", mlp_ratio = ", mlp_ratio);
   if (dtype == kInt64) fail("LMConfig", "dtype must be float32 or float64");
+  if (tokenizer != "byte" && tokenizer != "gpt2")
+    fail("LMConfig", "unknown tokenizer '", tokenizer, "' (valid: ", tok::tokenizer_names(), ")");
 }
 
 std::map<std::string, std::string> LMConfig::to_map() const {
@@ -85,7 +88,8 @@ std::map<std::string, std::string> LMConfig::to_map() const {
           {"tied", b(tied)},
           {"final_norm", b(final_norm)},
           {"dtype", std::string(dtype_name(dtype))},
-          {"seed", std::to_string(seed)}};
+          {"seed", std::to_string(seed)},
+          {"tokenizer", tokenizer}};
 }
 
 LMConfig LMConfig::from_map(const std::map<std::string, std::string>& m, bool strict) {
@@ -104,6 +108,7 @@ LMConfig LMConfig::from_map(const std::map<std::string, std::string>& m, bool st
       {"tied", [&](auto& k, auto& v) { c.tied = parse_bool(k, v); }},
       {"final_norm", [&](auto& k, auto& v) { c.final_norm = parse_bool(k, v); }},
       {"dtype", [&](auto& k, auto& v) { c.dtype = parse_dtype(k, v); }},
+      {"tokenizer", [&](auto&, auto& v) { c.tokenizer = v; }},  // absent in older checkpoints: "byte"
       {"seed", [&](auto& k, auto& v) {
          if (v.empty() || v[0] == '-') fail("LMConfig", "'", k, "' = '", v, "' is not an unsigned integer");
          size_t used = 0;

@@ -32,9 +32,13 @@ struct LMConfig {
   bool final_norm = true;
   DType dtype = kFloat32;
   uint64_t seed = 0;
+  // The tokenizer the model's ids come from ("byte" | "gpt2", tokenizer/tokenizer.h): recorded in
+  // checkpoints so that a model is never fed ids of another tokenizer. Not checked against vocab
+  // (SpamLang and test models use their own symbol sets with the "byte" default).
+  std::string tokenizer = "byte";
 
   BackboneConfig backbone_config() const;
-  // Throws "LMConfig: ..." naming the bad field (unknown backbone/head, rank < 1 for a
+  // Throws "LMConfig: ..." naming the bad field (unknown backbone/head/tokenizer, rank < 1 for a
   // factorized head, tied with a factorized head, non-positive sizes).
   void validate() const;
   // Every field as text ("backbone" -> "gru", "tied" -> "true", "dtype" -> "float32", ...).

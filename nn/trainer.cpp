@@ -70,6 +70,9 @@ void Trainer::save(const std::string& path) const {
 void Trainer::resume(const std::string& path) {
   Checkpoint ck = load_checkpoint(path);
   const LMConfig saved = LMConfig::from_map(ck.config, /*strict=*/false);
+  if (saved.tokenizer != model_->config().tokenizer)
+    fail(path, ": checkpoint was trained on ids of the '", saved.tokenizer, "' tokenizer, this run uses '",
+         model_->config().tokenizer, "'");
   if (!(saved == model_->config()))
     fail(path, ": checkpoint was written for a different model configuration");
   // validate everything before writing anything: load_model_state and load_state each check

@@ -74,7 +74,7 @@ TEST_CASE("bottleneck: bad arguments are named", "[cli][bottleneck]") {
   using Catch::Matchers::Contains;
   REQUIRE_THROWS_WITH(gs::cli::run_bottleneck({"--head", "factorized", "--rank", "64"}),
                       Contains("rank 64 exceeds the hidden width D = 32"));
-  REQUIRE_THROWS_WITH(gs::cli::run_bottleneck({"--vocab", "100"}), Contains("byte-level text needs V >= 256"));
+  REQUIRE_THROWS_WITH(gs::cli::run_bottleneck({"--vocab", "100"}), Contains("text with the byte tokenizer needs V >= 256"));
   REQUIRE_THROWS_WITH(gs::cli::run_bottleneck({"--spamlang", "--text", "x.txt"}), Contains("exclude each other"));
   REQUIRE_THROWS_WITH(gs::cli::run_bottleneck({"--zipf", "1"}), Contains("--zipf: only with --spamlang"));
   REQUIRE_THROWS_WITH(gs::cli::run_bottleneck({"--every", "0"}), Contains("--every: must be >= 1"));

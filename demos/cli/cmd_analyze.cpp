@@ -242,7 +242,7 @@ nlohmann::json run_checkpoint(const Options& o, Device device) {
   if (device != Device::CPU) nn::to_device(*model, device);
 
   const std::string text_path = o.str("text");
-  const nn::TokenStream data = load_text_stream(text_path);
+  const nn::TokenStream data = load_text_stream(text_path, checkpoint_tokenizer(o, cfg, ck_path));
   const std::string text_name = text_path.empty() ? "the fortunes corpus" : text_path;
   const int64_t B = o.integer("batch");
   int64_t T = o.integer("seq-len");
@@ -255,7 +255,7 @@ nlohmann::json run_checkpoint(const Options& o, Device device) {
     fail(text_name, "has ", data.size(), " tokens; --seq-len ", T, " needs at least ", T + 1);
   for (int64_t tok : data.tokens())
     if (tok >= cfg.vocab)
-      fail(text_name, "byte ", tok, " is outside the model's vocabulary V = ", cfg.vocab, " (", ck_path, ")");
+      fail(text_name, "token ", tok, " is outside the model's vocabulary V = ", cfg.vocab, " (", ck_path, ")");
 
   Generator gen(static_cast<uint64_t>(o.integer("seed")));
   const nn::Batch batch = data.sample(B, T, gen);
@@ -324,6 +324,7 @@ int run_analyze(const Args& args) {
       .add("topk", "auto", "singular values of G to compute (auto: 2D, what the Eckart-Young bound needs; 0: none)")
       .add("seed", "0", "seed of the randomized SVD and of the batch")
       .add("json", "", "write the metrics as JSON to this file (only when everything succeeded)");
+  add_tokenizer_option(o, /*for_checkpoint=*/true);
   add_device_option(o);
   if (!o.parse(args)) return 0;
   const Device device = device_from(o);

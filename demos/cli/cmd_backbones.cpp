@@ -168,7 +168,7 @@ int run_backbones(const Args& args) {
     pl.series.push_back(std::move(ref));
   }
 
-  json config = {{"backbones", backbones},    {"vocab", c0.vocab},   {"d_model", c0.d_model},
+  json config = {{"backbones", backbones},    {"vocab", c0.vocab},   {"tokenizer", c0.tokenizer}, {"d_model", c0.d_model},
                  {"head", c0.head},           {"k", k},              {"layers", c0.n_layer},
                  {"heads", c0.n_head},        {"data", data.description}, {"seeds", seeds},
                  {"first_seed", cfgs.front().seed}, {"steps", tc.steps}, {"batch", tc.batch},

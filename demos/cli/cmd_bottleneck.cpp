@@ -177,7 +177,7 @@ int run_bottleneck(const Args& args) {
 
   nlohmann::json run;
   run["command"] = "bottleneck";
-  run["model"] = cfg.to_map();
+  run["model"] = config_json(cfg);
   run["train"] = {{"steps", tc.steps}, {"batch", tc.batch}, {"seq_len", tc.seq_len}, {"lr", tc.lr},
                   {"optimizer", tc.optimizer}, {"schedule", tc.schedule}};
   run["data"] = data.description;

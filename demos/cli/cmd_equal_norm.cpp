@@ -13,6 +13,7 @@
 #include "demos/cli/experiment_options.h"
 #include "demos/cli/model_options.h"
 #include "demos/cli/options.h"
+#include "tokenizer/tokenizer.h"
 #include "demos/cli/output.h"
 #include "demos/cli/plot.h"
 #include "nn/checkpoint.h"
@@ -53,8 +54,11 @@ int run_equal_norm(const Args& args) {
       .add("data-seed", "12345", "seed of the evaluation batch")
       .add("json", "", "also write the result JSON to this file")
       .add("out", "", "output folder (default ./gradscope-out/equal-norm-<timestamp>)");
+  add_tokenizer_option(o, /*for_checkpoint=*/true);
   if (!o.parse(args)) return 0;
   if (o.on("spamlang") && !o.str("text").empty()) throw std::runtime_error("--text and --spamlang exclude each other");
+  if (o.on("spamlang") && !o.str("tokenizer").empty() && o.str("tokenizer") != "byte")
+    throw std::runtime_error("option --tokenizer: SpamLang has its own symbols; --tokenizer applies to text only");
   analysis::EqualNormConfig ecfg;
   ecfg.eps = number_list(o, "eps");
   ecfg.sgd_lr = o.number("sgd-lr");
@@ -66,7 +70,9 @@ int run_equal_norm(const Args& args) {
 
   // without a checkpoint: the model to train here (validated before any data is loaded)
   nn::LMConfig fresh;
-  if (o.str("checkpoint").empty()) fresh = model_config_from(o, o.on("spamlang") ? o.integer("vocab") : 256);
+  std::string tokenizer = o.str("tokenizer").empty() ? "byte" : o.str("tokenizer");
+  const int64_t text_vocab = tok::make_tokenizer(tokenizer)->vocab_size();
+  if (o.str("checkpoint").empty()) fresh = model_config_from(o, o.on("spamlang") ? o.integer("vocab") : text_vocab);
   std::shared_ptr<nn::LanguageModel> model;
   std::string source;
   int64_t trained_steps = 0;
@@ -74,6 +80,7 @@ int run_equal_norm(const Args& args) {
     const nn::Checkpoint ck = nn::load_checkpoint(o.str("checkpoint"));
     const nn::LMConfig cfg = nn::LMConfig::from_map(ck.config, /*strict=*/false);
     cfg.validate();
+    tokenizer = checkpoint_tokenizer(o, cfg, o.str("checkpoint"));
     model = to_float64(ck.model, cfg);
     source = o.str("checkpoint");
     trained_steps = ck.step;
@@ -81,10 +88,10 @@ int run_equal_norm(const Args& args) {
   // the data: text (byte tokens) or SpamLang over the model's vocabulary
   std::shared_ptr<nn::TokenStream> text;
   std::shared_ptr<analysis::SpamLang> spam;
-  const int64_t vocab = model ? model->config().vocab : (o.on("spamlang") ? o.integer("vocab") : 256);
+  const int64_t vocab = model ? model->config().vocab : (o.on("spamlang") ? o.integer("vocab") : text_vocab);
   if (o.on("spamlang")) spam = std::make_shared<analysis::SpamLang>(vocab, T);
   else {
-    text = std::make_shared<nn::TokenStream>(load_text_stream(o.str("text")));
+    text = std::make_shared<nn::TokenStream>(load_text_stream(o.str("text"), tokenizer));
     if (model && model->config().vocab < text->vocab_size())
       throw std::runtime_error(strf("the checkpoint's vocab %ld is smaller than the text's %ld (use --spamlang?)",
                                     long(model->config().vocab), long(text->vocab_size())));

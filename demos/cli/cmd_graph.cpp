@@ -3,6 +3,7 @@
 // names (backbone.blocks.0.attn.q, head.logits, ...) and its optional values are the same on every run.
 // The .dot file is written atomically; a PNG is rendered next to it with `dot -Tpng` when Graphviz
 // is on PATH, otherwise the command prints the line that renders it.
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 
@@ -13,6 +14,7 @@
 #include "demos/cli/output.h"
 #include "nn/lm.h"
 #include "tensor/ops.h"
+#include "tokenizer/tokenizer.h"
 
 namespace gs::cli {
 namespace {
@@ -56,7 +58,9 @@ int run_graph(const Args& args) {
       .flag("values", "print the forward values of outputs with at most --max-values elements")
       .add("max-values", "8", "largest output whose values --values prints")
       .flag("grads", "print the norm of the gradient each node and parameter received in the backward pass")
-      .add("out", "graph.dot", "the .dot file to write (the PNG gets the same name with .png)");
+      .add("out", "graph.dot", "the .dot file to write (the PNG gets the same name with .png)")
+      .add("tokenizer", "byte",
+           "byte: the sequence is the ids 0, 1, 2, ... mod V; gpt2: the GPT-2 ids of a short sentence, V = 50257");
   if (!o.parse(args)) return 0;
   const std::string model = o.str("model"), out = o.str("out");
   if (model != "gpt" && model != "gru" && model != "ssm")
@@ -73,6 +77,13 @@ int run_graph(const Args& args) {
   c.context = o.integer("seq-len");
   c.mlp_ratio = 2;  // a narrow MLP keeps the picture small; the node structure is the same
   c.seed = static_cast<uint64_t>(o.integer("seed"));
+  c.tokenizer = o.str("tokenizer");
+  std::vector<int64_t> sentence;  // gpt2: the ids the sequence is cut from
+  if (c.tokenizer != "byte") {
+    const auto tk = tok::make_tokenizer(c.tokenizer);
+    sentence = tk->encode("The head is a gradient bottleneck: most of the logit gradient never reaches the backbone.");
+    c.vocab = std::max(c.vocab, tk->vocab_size());
+  }
   if (c.vocab < 2) throw Error("graph: --vocab must be at least 2");
   if (model == "gpt" && c.n_head > 0 && c.d_model % c.n_head != 0)
     throw Error("graph: --d-model (" + std::to_string(c.d_model) + ") must be a multiple of --heads (" +
@@ -83,8 +94,14 @@ int run_graph(const Args& args) {
   const int64_t T = c.context;
   std::vector<int64_t> tok(T), tgt(T);
   for (int64_t t = 0; t < T; ++t) {
-    tok[t] = t % c.vocab;
-    tgt[t] = (t + 1) % c.vocab;
+    if (sentence.empty()) {
+      tok[t] = t % c.vocab;
+      tgt[t] = (t + 1) % c.vocab;
+    } else {  // the sentence's next-token pairs, cycling when T is longer
+      const size_t i = static_cast<size_t>(t) % (sentence.size() - 1);
+      tok[t] = sentence[i];
+      tgt[t] = sentence[i + 1];
+    }
   }
   const Tensor tokens = from_vector(tok, {1, T}), targets = from_vector(tgt, {1, T});
   // The unfused loss: the graph shows the head's logits node (head.logits) and cross_entropy, which

@@ -42,8 +42,11 @@ int run_head_rank(const Args& args) {
       .add("seed", "0", "seed for initialisation and data (every rank sees the same batches)")
       .add("json", "", "also write the result JSON to this file")
       .add("out", "", "output folder (default ./gradscope-out/head-rank-<timestamp>)");
+  add_tokenizer_option(o);
   if (!o.parse(args)) return 0;
   if (o.on("spamlang") && !o.str("text").empty()) throw std::runtime_error("--text and --spamlang exclude each other");
+  if (o.on("spamlang") && o.str("tokenizer") != "byte")
+    throw std::runtime_error("option --tokenizer: SpamLang has its own symbols; --tokenizer applies to text only");
   if (o.integer("seed") < 0) throw std::runtime_error("option --seed: must be >= 0");
 
   analysis::HeadRankConfig cfg;
@@ -71,12 +74,13 @@ int run_head_rank(const Args& args) {
     cfg.data = [spam, B = cfg.batch](Generator& g) { return spam->sample(B, g); };
     data_desc = strf("SpamLang V=%ld%s", long(spam->vocab()), spam->zipf() > 0 ? strf(" zipf %g", spam->zipf()).c_str() : "");
   } else {
-    text = std::make_shared<nn::TokenStream>(load_text_stream(o.str("text")));
+    text = std::make_shared<nn::TokenStream>(load_text_stream(o.str("text"), o.str("tokenizer")));
+    cfg.model.tokenizer = o.str("tokenizer");
     if (text->size() < cfg.seq_len + 1) throw std::runtime_error("the text is shorter than --seq-len + 1 tokens");
     cfg.model.vocab = text->vocab_size();
     cfg.data = [text, B = cfg.batch, T = cfg.seq_len](Generator& g) { return text->sample(B, T, g); };
-    data_desc = strf("%s (%ld byte tokens)", o.str("text").empty() ? "fortunes corpus" : o.str("text").c_str(),
-                     long(text->size()));
+    data_desc = strf("%s (%ld %s tokens)", o.str("text").empty() ? "fortunes corpus" : o.str("text").c_str(),
+                     long(text->size()), o.str("tokenizer").c_str());
   }
   cfg.log = [](const std::string& line) {
     std::printf("%s\n", line.c_str());

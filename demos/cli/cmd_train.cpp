@@ -12,7 +12,7 @@
 namespace gs::cli {
 
 int run_train(const Args& args) {
-  Options o("train", "Train a byte-level language model; checkpoints are safetensors files.");
+  Options o("train", "Train a language model (byte or GPT-2 tokens); checkpoints are safetensors files.");
   add_model_options(o);
   o.add("text", "", "training text file (default: Debian's fortunes corpus)")
       .add("steps", "300", "optimiser steps")
@@ -21,10 +21,11 @@ int run_train(const Args& args) {
       .add("checkpoint", "", "checkpoint path (written atomically every --save-every steps and at the end)")
       .add("save-every", "100", "steps between checkpoints")
       .flag("resume", "continue from --checkpoint");
+  add_tokenizer_option(o);
   add_device_option(o);
   if (!o.parse(args)) return 0;
   const Device device = device_from(o);  // before any work: a bad --device is exit 2 at once
-  nn::TokenStream data = load_text_stream(o.str("text"));
+  nn::TokenStream data = load_text_stream(o.str("text"), o.str("tokenizer"));
   const int64_t n_tokens = data.size();
   auto model = nn::make_language_model(model_config_from(o, data.vocab_size()));
   if (device != Device::CPU) nn::to_device(*model, device);  // built on the CPU, then moved

@@ -3,6 +3,8 @@
 
 #include <stdexcept>
 
+#include "tokenizer/tokenizer.h"
+
 namespace gs::cli {
 
 nn::LMConfig model_config_from(const Options& o, int64_t vocab, const std::string& backbone) {
@@ -17,6 +19,7 @@ nn::LMConfig model_config_from(const Options& o, int64_t vocab, const std::strin
   c.context = o.integer("seq-len");
   c.tied = o.on("tied");
   c.seed = static_cast<uint64_t>(o.integer("seed"));
+  if (o.has("tokenizer") && !o.str("tokenizer").empty()) c.tokenizer = o.str("tokenizer");
   c.validate();
   // a factorised head D -> r -> V with r > D still has rank D: the --rank asked for cannot exist
   if (c.head == "factorized" && c.rank > c.d_model)
@@ -37,10 +40,32 @@ void add_model_options(Options& o, bool backbone) {
       .add("seed", "0", "seed for initialisation and data sampling");
 }
 
-nn::TokenStream load_text_stream(const std::string& path) {
-  nn::ByteTokenizer tok;
+nn::TokenStream load_text_stream(const std::string& path, const std::string& tokenizer) {
+  const auto tok = tok::make_tokenizer(tokenizer);  // before reading: a bad name fails at once
   const std::string text = path.empty() ? nn::default_corpus() : nn::load_text_file(path);
-  return nn::TokenStream(tok.encode(text), tok.vocab_size());
+  return nn::TokenStream(tok->encode(text), tok->vocab_size());
+}
+
+nlohmann::json config_json(const nn::LMConfig& c) {
+  return {{"backbone", c.backbone}, {"head", c.head},       {"rank", c.rank},           {"vocab", c.vocab},
+          {"d_model", c.d_model},   {"n_layer", c.n_layer}, {"n_head", c.n_head},       {"context", c.context},
+          {"mlp_ratio", c.mlp_ratio}, {"tied", c.tied},     {"final_norm", c.final_norm}, {"dtype", dtype_name(c.dtype)},
+          {"seed", c.seed},         {"tokenizer", c.tokenizer}};
+}
+
+void add_tokenizer_option(Options& o, bool for_checkpoint) {
+  if (for_checkpoint)
+    o.add("tokenizer", "", "text to ids: byte (V = 256) or gpt2 (GPT-2's BPE, V = 50257); empty: the checkpoint's");
+  else
+    o.add("tokenizer", "byte", "text to ids: byte (V = 256) or gpt2 (GPT-2's BPE, V = 50257)");
+}
+
+std::string checkpoint_tokenizer(const Options& o, const nn::LMConfig& saved, const std::string& path) {
+  const std::string asked = o.str("tokenizer");
+  if (!asked.empty() && asked != saved.tokenizer)
+    throw std::runtime_error("--tokenizer " + asked + ": " + path + " was trained on ids of the '" + saved.tokenizer +
+                             "' tokenizer");
+  return saved.tokenizer;
 }
 
 }  // namespace gs::cli

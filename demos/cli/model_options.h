@@ -2,6 +2,8 @@
 // Model and data options shared by the CLI commands that build or train a model.
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "demos/cli/options.h"
 #include "nn/data.h"
 #include "nn/lm.h"
@@ -16,6 +18,18 @@ void add_model_options(Options& o, bool backbone = true);
 // `backbone` non-empty: that backbone instead of --backbone.
 nn::LMConfig model_config_from(const Options& o, int64_t vocab, const std::string& backbone = "");
 // Byte-level tokens of a text file, or of Debian's fortunes corpus when path is empty.
-nn::TokenStream load_text_stream(const std::string& path);
+// The text at path (default: the fortunes corpus) as ids of the named tokenizer ("byte" | "gpt2").
+nn::TokenStream load_text_stream(const std::string& path, const std::string& tokenizer = "byte");
+
+// Every LMConfig field with its JSON type (numbers, booleans, strings): run.json's "model".
+nlohmann::json config_json(const nn::LMConfig& c);
+
+// --tokenizer byte|gpt2 (default byte), for the commands that read text. With a checkpoint
+// (analyze, equal-norm: for_checkpoint) the default is empty, meaning "the checkpoint's".
+void add_tokenizer_option(Options& o, bool for_checkpoint = false);
+
+// The tokenizer a command reading a checkpoint uses: --tokenizer when given, else the
+// checkpoint's. Throws "--tokenizer X: <path> was trained on ids of the 'Y' tokenizer" when they differ.
+std::string checkpoint_tokenizer(const Options& o, const nn::LMConfig& saved, const std::string& path);
 
 }  // namespace gs::cli

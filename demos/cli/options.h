@@ -24,6 +24,7 @@ class Options {
   int64_t integer(const std::string& name) const;
   double number(const std::string& name) const;
   bool on(const std::string& name) const;
+  bool has(const std::string& name) const { return opts_.count(name) > 0; }  // declared?
   std::string help() const;
 
  private:

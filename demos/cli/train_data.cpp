@@ -9,14 +9,16 @@
 #include "demos/cli/default_text.h"
 #include "demos/cli/experiment_options.h"
 #include "demos/cli/model_options.h"
+#include "tokenizer/tokenizer.h"
 
 namespace gs::cli {
 
 void add_train_data_options(Options& o) {
-  o.add("text", "", "training text (default: the text embedded in the binary; byte-level)")
+  o.add("text", "", "training text (default: the text embedded in the binary)")
       .flag("spamlang", "train on SpamLang (every sequence repeats one symbol) instead of text")
       .add("vocab", "0", "vocabulary size V (0: 256 for text, 1024 for SpamLang; text ids above 255 never occur)")
       .add("zipf", "0", "SpamLang symbol distribution: Zipf exponent (0: uniform)");
+  add_tokenizer_option(o);
 }
 
 TrainData train_data_from(const Options& o, int64_t seq_len) {
@@ -26,6 +28,9 @@ TrainData train_data_from(const Options& o, int64_t seq_len) {
   if (spam && !o.str("text").empty()) throw std::runtime_error("--text and --spamlang exclude each other");
   if (vocab < 0) throw std::runtime_error("option --vocab: must be >= 0 (0: the data's own), got " + std::to_string(vocab));
   if (zipf != 0 && !spam) throw std::runtime_error("option --zipf: only with --spamlang");
+  const std::string tokenizer = o.str("tokenizer");
+  if (spam && tokenizer != "byte")
+    throw std::runtime_error("option --tokenizer: SpamLang has its own symbols; --tokenizer applies to text only");
   TrainData d;
   if (spam) {
     if (vocab == 1) throw std::runtime_error("option --vocab: SpamLang needs V >= 2");
@@ -35,16 +40,21 @@ TrainData train_data_from(const Options& o, int64_t seq_len) {
     return d;
   }
   const std::string& path = o.str("text");
-  d.text = std::make_shared<nn::TokenStream>(path.empty() ? nn::TokenStream(nn::ByteTokenizer().encode(kDefaultText), 256)
-                                                          : load_text_stream(path));
+  if (path.empty()) {
+    const auto tok = tok::make_tokenizer(tokenizer);
+    d.text = std::make_shared<nn::TokenStream>(tok->encode(kDefaultText), tok->vocab_size());
+  } else {
+    d.text = std::make_shared<nn::TokenStream>(load_text_stream(path, tokenizer));
+  }
   if (vocab != 0 && vocab < d.text->vocab_size())
-    throw std::runtime_error(strf("option --vocab: byte-level text needs V >= %ld, got %ld", long(d.text->vocab_size()),
-                                  long(vocab)));
+    throw std::runtime_error(strf("option --vocab: text with the %s tokenizer needs V >= %ld, got %ld", tokenizer.c_str(),
+                                  long(d.text->vocab_size()), long(vocab)));
   if (d.text->size() < seq_len + 1)
     throw std::runtime_error(strf("the text (%ld tokens) is shorter than --seq-len + 1 = %ld tokens",
                                   long(d.text->size()), long(seq_len + 1)));
   d.vocab = vocab ? vocab : d.text->vocab_size();
-  d.description = strf("%s, %ld byte tokens", path.empty() ? "embedded text" : path.c_str(), long(d.text->size()));
+  d.description = strf("%s, %ld %s tokens", path.empty() ? "embedded text" : path.c_str(), long(d.text->size()),
+                       tokenizer.c_str());
   return d;
 }
 
