@@ -1,6 +1,6 @@
 #pragma once
 // Head metrics for one batch: how much of the exact logit gradient the LM head lets through
-// (docs: ../shared/PAPER.md, issue 4 item 1).
+// (the destroyed fraction and the quantities around it defined in ../shared/PAPER.md).
 //
 // Inputs: hidden states H [N, D] entering the head, the head matrix W [V, D], int64 targets [N]
 // (ignore_index rows excluded). G = (softmax(H W^T) - onehot) / N_valid is never stored beyond a
@@ -169,13 +169,13 @@ struct LogitGradSplit {
 };
 LogitGradSplit split_logit_grad(const Tensor& G, const HeadBasis& basis);
 
-// JSON text with exactly the keys of issue 4 item 3 (tokens, vocab, dim, loss, logit_grad_norm,
-// visible_norm, destroyed_fraction, visible_cosine, per_token_destroyed {mean, p5, p50, p95},
-// update {cosine, backbone_term_norm, head_term_norm, rank_bound}, spectrum {topk,
-// singular_values, components_for_70, components_for_90, components_for_99, components_for_999,
-// eym_bound_2d}) and issue 13 item 4's spectrum {exact, residual, value_error}. NaN and Inf are
-// written as null. analysis/head_json.h gives the nlohmann::json value
-// for callers that add keys (trace, leak).
+// JSON text with exactly these keys, a stable format that scripts and tests parse: tokens, vocab,
+// dim, loss, logit_grad_norm, visible_norm, destroyed_fraction, visible_cosine,
+// per_token_destroyed {mean, p5, p50, p95}, update {cosine, backbone_term_norm, head_term_norm,
+// rank_bound}, spectrum {topk, singular_values, components_for_70, components_for_90,
+// components_for_99, components_for_999, eym_bound_2d, exact, residual, value_error}. NaN and
+// Inf are written as null. analysis/head_json.h gives the nlohmann::json value for callers that
+// add keys (trace, leak).
 std::string to_json(const HeadMetrics& m, int indent = 2);
 
 }  // namespace gs::analysis

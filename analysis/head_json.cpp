@@ -37,8 +37,8 @@ nlohmann::json to_json_value(const HeadMetrics& m) {
                    {"components_for_99", m.spectrum.components_for_99},
                    {"components_for_999", m.spectrum.components_for_999},
                    {"eym_bound_2d", num(m.spectrum.eym_bound_2d)},
-                   // issue 13 item 4: how the values were obtained and the randomized path's
-                   // a-posteriori error (head_bottleneck.h, SpectrumMetrics)
+                   // how the values were obtained, and the randomized path's a-posteriori error,
+                   // so a reader can tell an exact count from an estimate (SpectrumMetrics)
                    {"exact", m.spectrum.exact},
                    {"residual", num(m.spectrum.residual)},
                    {"value_error", num(m.spectrum.value_error)}};

@@ -1,5 +1,5 @@
 #pragma once
-// Every node of a backward pass (issue 4 item 2), built on the engine's observer and its
+// Every node of a backward pass, built on the engine's observer and its
 // explicit-gradient, functional backward — nothing here is special to one model:
 //
 //   trace_backward   one backward pass from the loss: for every node and leaf, its name, op,

@@ -24,7 +24,7 @@
 // at N = 2048, V = 50257 (GPT-2), D = 256, float32; H [N, D] (standing in for the backbone's
 // output) and W [V, D] are leaves that require grad. Peak: Storage::peak_bytes() over forward +
 // backward minus the live bytes before H, W and the targets were made, so it counts the inputs,
-// every temporary, and the gradients left in H.grad and W.grad. Bound (issue 13 item 3):
+// every temporary, and the gradients left in H.grad and W.grad. Bound (what a chunked head must stay within):
 // (chunk V + 3 V D) x 4 bytes (the chunk buffer; W, dW stored and dW returned) plus the
 // "activations" 3 N D x 4 (H, dH stored and dH returned), no process baseline (tensor bytes only).
 // RSS: ru_maxrss after each variant minus the RSS before the inputs were made (KiB precision).
@@ -59,25 +59,37 @@ struct Result {
 
 using LossFn = std::function<Tensor(const Tensor& logits)>;
 
-Result run(const LossFn& loss_fn, const Tensor& logits, int reps) {
+// One warm-up and `reps` timed forward (loss_fn) + backward passes, the leaves' gradients zeroed
+// before each. Peak: the most tensor bytes above `base` (base < 0: the live bytes at the start of
+// each pass). Medians in ms.
+struct Timed {
+  double fwd_ms, bwd_ms, tot_ms;
+  int64_t peak;
+  double loss;
+};
+Timed time_loss(const std::function<Tensor()>& loss_fn, const std::vector<Tensor>& leaves, int reps, int64_t base) {
   std::vector<double> tf, tb, tt;
   int64_t peak = 0;
   double loss_value = 0;
   for (int r = -1; r < reps; ++r) {  // r = -1: warm-up, not recorded
-    zero_grad(logits);
-    const int64_t base = Storage::live_bytes();
+    for (const Tensor& t : leaves) zero_grad(t);
+    const int64_t b = base >= 0 ? base : Storage::live_bytes();
     Storage::reset_peak();
     const double t0 = now_s();
-    Tensor loss = loss_fn(logits);
+    Tensor loss = loss_fn();
     const double t1 = now_s();
     gs::backward(loss);
     const double t2 = now_s();
-    peak = std::max(peak, Storage::peak_bytes() - base);
+    peak = std::max(peak, Storage::peak_bytes() - b);
     loss_value = loss.item<double>();
     if (r >= 0) tf.push_back(t1 - t0), tb.push_back(t2 - t1), tt.push_back(t2 - t0);
   }
-  return {median(tf) * 1e3, median(tb) * 1e3, median(tt) * 1e3, peak, loss_value,
-          grad_of(logits).to_vector<float>()};
+  return {median(tf) * 1e3, median(tb) * 1e3, median(tt) * 1e3, peak, loss_value};
+}
+
+Result run(const LossFn& loss_fn, const Tensor& logits, int reps) {
+  const Timed t = time_loss([&] { return loss_fn(logits); }, {logits}, reps, -1);
+  return {t.fwd_ms, t.bwd_ms, t.tot_ms, t.peak, t.loss, grad_of(logits).to_vector<float>()};
 }
 
 double max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
@@ -155,24 +167,8 @@ struct HeadResult {
 // base: live tensor bytes before H, W and the targets were made; rss0: RSS at that point.
 HeadResult run_head(const std::function<Tensor()>& loss_fn, const Tensor& H, const Tensor& W, int reps, int64_t base,
                     int64_t rss0) {
-  std::vector<double> tf, tb, tt;
-  int64_t peak = 0;
-  double loss_value = 0;
-  for (int r = -1; r < reps; ++r) {  // r = -1: warm-up, not recorded
-    zero_grad(H);
-    zero_grad(W);
-    Storage::reset_peak();
-    const double t0 = now_s();
-    Tensor loss = loss_fn();
-    const double t1 = now_s();
-    gs::backward(loss);
-    const double t2 = now_s();
-    peak = std::max(peak, Storage::peak_bytes() - base);
-    loss_value = loss.item<double>();
-    if (r >= 0) tf.push_back(t1 - t0), tb.push_back(t2 - t1), tt.push_back(t2 - t0);
-  }
-  return {median(tf) * 1e3, median(tb) * 1e3, median(tt) * 1e3, peak, rss_peak() - rss0, loss_value,
-          op::clone(grad_of(H)), op::clone(grad_of(W))};
+  const Timed t = time_loss(loss_fn, {H, W}, reps, base);
+  return {t.fwd_ms, t.bwd_ms, t.tot_ms, t.peak, rss_peak() - rss0, t.loss, op::clone(grad_of(H)), op::clone(grad_of(W))};
 }
 
 // ||a - b||_F / ||b||_F, accumulated in double.

@@ -1,4 +1,4 @@
-// bench_cuda: the CUDA backend's benchmarks in one run (issue 7 item 6). Built in CUDA builds only;
+// bench_cuda: the CUDA backend's benchmarks in one run. Built in CUDA builds only;
 // run on a machine with a device (scripts/device_check does, writing its output to $OUT).
 //
 //   1. matmul      engine op::matmul (float32, cuBLAS through the one gemm wrapper, new output

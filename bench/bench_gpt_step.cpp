@@ -1,4 +1,4 @@
-// One GPT training step on gradscope vs the same model in PyTorch eager (issue 3 item 11).
+// One GPT training step on gradscope vs the same model in PyTorch eager.
 //
 // Model: make_language_model with the Transformer backbone and an untied full head, float32:
 // 4 layers, d_model 256, 4 heads, MLP 1024, context = T = 128, vocab 8192 (7.4 M parameters;

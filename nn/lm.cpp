@@ -70,7 +70,7 @@ void LMConfig::validate() const {
     fail("LMConfig", "sizes must be positive (n_layer >= 0), got vocab = ", vocab, ", d_model = ", d_model,
          ", n_layer = ", n_layer, ", n_head = ", n_head, ", context = ", context, ", mlp_ratio = ", mlp_ratio);
   if (dtype == kInt64) fail("LMConfig", "dtype must be float32 or float64");
-  if (tokenizer != "byte" && tokenizer != "gpt2")
+  if (!tok::is_tokenizer_name(tokenizer))
     fail("LMConfig", "unknown tokenizer '", tokenizer, "' (valid: ", tok::tokenizer_names(), ")");
 }
 

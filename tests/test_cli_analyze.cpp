@@ -1,5 +1,5 @@
 // gradscope analyze (demos/cli/cmd_analyze.cpp), run in-process through gs_cli and once as the
-// built binary: the JSON has exactly the keys of issue 4 item 3 with values that match
+// built binary: the JSON has exactly the documented keys (analysis/head_bottleneck.h to_json) with values that match
 // head_metrics computed directly; every bad input gives one message naming the file and the
 // problem, exit code 2 and no JSON file; the checkpoint mode on a briefly trained model prints the
 // node trace and a leak test whose destroyed part is at rounding level.

@@ -1,4 +1,4 @@
-// The CLI with --device cuda (issue 7 item 4): `analyze --checkpoint` and `bottleneck` on the
+// The CLI with --device cuda: `analyze --checkpoint` and `bottleneck` on the
 // device against the CPU's output, and (everywhere, device or not) --device checked before any
 // work: a clear message, exit code 2, no output file or folder. Skips and tolerances as in
 // test_cuda_parity.cpp (helpers: cuda_test_helpers.h).

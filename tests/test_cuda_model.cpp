@@ -1,4 +1,4 @@
-// CUDA against CPU, whole programs (issue 7 item 5): tiny GPT, GRU and SSM models' loss and every
+// CUDA against CPU, whole programs (oracle 3 of the design): tiny GPT, GRU and SSM models' loss and every
 // parameter gradient, the head metrics on device tensors, errors on mixed devices, the caching
 // allocator, and (everywhere, device or not) the public allocator stats, the TF32 switch and
 // moving a model to a missing device. The CLI with --device cuda: test_cuda_cli.cpp. Skips and

@@ -1,4 +1,4 @@
-// CUDA against CPU (issue 7 item 5): every op family runs on the same inputs on the CPU and on
+// CUDA against CPU (oracle 3 of the design): every op family runs on the same inputs on the CPU and on
 // their device copies, and the device result must satisfy, element by element,
 //     |cuda - cpu| <= tol.abs + tol.rel * |cpu|.
 // Whole programs (a tiny GPT, the head metrics, allocator, device errors) are in

@@ -28,6 +28,8 @@ std::string ByteTokenizer::decode(const std::vector<int64_t>& ids) const {
 
 const char* tokenizer_names() { return "byte, gpt2"; }
 
+bool is_tokenizer_name(const std::string& name) { return name == "byte" || name == "gpt2"; }
+
 std::string gpt2_data_dir() {
   if (const char* d = std::getenv("GRADSCOPE_GPT2_DIR"); d && *d) return d;
   if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) return std::string(x) + "/gradscope/gpt2";
@@ -36,6 +38,7 @@ std::string gpt2_data_dir() {
 }
 
 std::shared_ptr<const Tokenizer> make_tokenizer(const std::string& name) {
+  if (!is_tokenizer_name(name)) throw Error("unknown tokenizer '" + name + "' (valid: " + tokenizer_names() + ")");
   if (name == "byte") return std::make_shared<ByteTokenizer>();
   if (name == "gpt2") {
     // Loading GPT-2's files (parse, hash, 50k merges) takes a fraction of a second; a process
@@ -48,7 +51,7 @@ std::shared_ptr<const Tokenizer> make_tokenizer(const std::string& name) {
     if (!slot) slot = std::make_shared<Gpt2Tokenizer>(dir);
     return slot;
   }
-  throw Error("unknown tokenizer '" + name + "' (valid: " + tokenizer_names() + ")");
+  throw Error("make_tokenizer: '" + name + "' is a tokenizer name without a constructor here");
 }
 
 }  // namespace gs::tok

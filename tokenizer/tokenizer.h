@@ -42,6 +42,8 @@ class ByteTokenizer : public Tokenizer {
 
 // The names make_tokenizer accepts, for help texts and errors: "byte, gpt2".
 const char* tokenizer_names();
+// True for a name make_tokenizer accepts (without loading anything).
+bool is_tokenizer_name(const std::string& name);
 
 // "byte" or "gpt2" (GPT-2's files from gpt2_data_dir()). Throws tok::Error for another name
 // ("unknown tokenizer 'x' (valid: byte, gpt2)") and when GPT-2's files are missing or corrupt

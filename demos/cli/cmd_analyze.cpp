@@ -1,4 +1,4 @@
-// gradscope analyze: how much of the exact logit gradient an LM head lets through (issue 4 item 3).
+// gradscope analyze: how much of the exact logit gradient an LM head lets through.
 //
 //   gradscope analyze --head W.npy --hidden H.npy --targets y.npy [--chunk N] [--topk K] [--json F]
 //   gradscope analyze --checkpoint model.safetensors [--text FILE] [--batch B] [--seq-len T] ...

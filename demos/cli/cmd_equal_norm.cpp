@@ -57,8 +57,7 @@ int run_equal_norm(const Args& args) {
   add_tokenizer_option(o, /*for_checkpoint=*/true);
   if (!o.parse(args)) return 0;
   if (o.on("spamlang") && !o.str("text").empty()) throw std::runtime_error("--text and --spamlang exclude each other");
-  if (o.on("spamlang") && !o.str("tokenizer").empty() && o.str("tokenizer") != "byte")
-    throw std::runtime_error("option --tokenizer: SpamLang has its own symbols; --tokenizer applies to text only");
+  check_tokenizer_not_with_spamlang(o);
   analysis::EqualNormConfig ecfg;
   ecfg.eps = number_list(o, "eps");
   ecfg.sgd_lr = o.number("sgd-lr");

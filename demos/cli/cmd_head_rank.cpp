@@ -45,8 +45,7 @@ int run_head_rank(const Args& args) {
   add_tokenizer_option(o);
   if (!o.parse(args)) return 0;
   if (o.on("spamlang") && !o.str("text").empty()) throw std::runtime_error("--text and --spamlang exclude each other");
-  if (o.on("spamlang") && o.str("tokenizer") != "byte")
-    throw std::runtime_error("option --tokenizer: SpamLang has its own symbols; --tokenizer applies to text only");
+  check_tokenizer_not_with_spamlang(o);
   if (o.integer("seed") < 0) throw std::runtime_error("option --seed: must be >= 0");
 
   analysis::HeadRankConfig cfg;

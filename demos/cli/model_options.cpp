@@ -60,6 +60,12 @@ void add_tokenizer_option(Options& o, bool for_checkpoint) {
     o.add("tokenizer", "byte", "text to ids: byte (V = 256) or gpt2 (GPT-2's BPE, V = 50257)");
 }
 
+void check_tokenizer_not_with_spamlang(const Options& o) {
+  const std::string t = o.str("tokenizer");
+  if (o.on("spamlang") && !t.empty() && t != "byte")
+    throw std::runtime_error("option --tokenizer: SpamLang has its own symbols; --tokenizer applies to text only");
+}
+
 std::string checkpoint_tokenizer(const Options& o, const nn::LMConfig& saved, const std::string& path) {
   const std::string asked = o.str("tokenizer");
   if (!asked.empty() && asked != saved.tokenizer)

@@ -28,6 +28,10 @@ nlohmann::json config_json(const nn::LMConfig& c);
 // (analyze, equal-norm: for_checkpoint) the default is empty, meaning "the checkpoint's".
 void add_tokenizer_option(Options& o, bool for_checkpoint = false);
 
+// Throws when --spamlang (declared by the command) comes with a --tokenizer other than byte or
+// empty: SpamLang's symbols are not text.
+void check_tokenizer_not_with_spamlang(const Options& o);
+
 // The tokenizer a command reading a checkpoint uses: --tokenizer when given, else the
 // checkpoint's. Throws "--tokenizer X: <path> was trained on ids of the 'Y' tokenizer" when they differ.
 std::string checkpoint_tokenizer(const Options& o, const nn::LMConfig& saved, const std::string& path);

@@ -28,9 +28,8 @@ TrainData train_data_from(const Options& o, int64_t seq_len) {
   if (spam && !o.str("text").empty()) throw std::runtime_error("--text and --spamlang exclude each other");
   if (vocab < 0) throw std::runtime_error("option --vocab: must be >= 0 (0: the data's own), got " + std::to_string(vocab));
   if (zipf != 0 && !spam) throw std::runtime_error("option --zipf: only with --spamlang");
+  check_tokenizer_not_with_spamlang(o);
   const std::string tokenizer = o.str("tokenizer");
-  if (spam && tokenizer != "byte")
-    throw std::runtime_error("option --tokenizer: SpamLang has its own symbols; --tokenizer applies to text only");
   TrainData d;
   if (spam) {
     if (vocab == 1) throw std::runtime_error("option --vocab: SpamLang needs V >= 2");

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Writes the golden tiny-GPT files under tests/golden/ (issue 3 item 10; oracle 2 of the design).
+"""Writes the golden tiny-GPT files under tests/golden/ (oracle 2 of the design: PyTorch as reference).
 
 Run by hand, not in CI, with Debian's python3-torch (1.13) and python3-numpy:
     /usr/bin/python3 scripts/golden/make_gpt_golden.py            # writes tests/golden/gpt_*
