@@ -114,35 +114,25 @@ double percentile(const std::vector<double>& sorted, double q) {
   return sorted[lo] + f * (sorted[hi] - sorted[lo]);
 }
 
-}  // namespace detail
-
-namespace {
-
-constexpr const char* kOp = "head_metrics";
-
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
 // NaN or Inf anywhere in x [R, C] shows as a non-finite float64 row sum of squares (a finite
 // float32 row cannot overflow it; float64 entries beyond 1e154 would, and are reported too).
 void check_finite(const char* what, const Tensor& x) {
   const std::vector<double> rs = op::row_sumsq(x).to_vector<double>();
   for (size_t i = 0; i < rs.size(); ++i)
     if (!std::isfinite(rs[i]))
-      fail(kOp, what, " ", shape_str(x.shape()), " has NaN or Inf (first in row ", i, ")");
+      fail("head_metrics", what, " ", shape_str(x.shape()), " has NaN or Inf (first in row ", i, ")");
 }
 
 void check_matrix(const char* what, const Tensor& x) {
-  if (!x.defined()) fail(kOp, what, " is undefined");
-  if (x.dim() != 2) fail(kOp, what, " must be 2-d, got ", shape_str(x.shape()));
-  if (!is_floating(x.dtype())) fail(kOp, what, " must be float32 or float64, got ", dtype_name(x.dtype()));
+  if (!x.defined()) fail("head_metrics", what, " is undefined");
+  if (x.dim() != 2) fail("head_metrics", what, " must be 2-d, got ", shape_str(x.shape()));
+  if (!is_floating(x.dtype())) fail("head_metrics", what, " must be float32 or float64, got ", dtype_name(x.dtype()));
 }
 
 void check_basis(const HeadBasis& b, int64_t V, int64_t D) {
   if (!b.Q.defined() || b.Q.dim() != 2 || b.Q.shape()[0] != V || b.Q.shape()[1] != b.rank || !b.coeffs.defined() ||
       b.coeffs.shape() != Shape{b.rank, D} || b.coeffs.dtype() != kFloat64)
-    fail(kOp, "basis (Q ", b.Q.defined() ? shape_str(b.Q.shape()) : "undefined", ", rank ", b.rank,
+    fail("head_metrics", "basis (Q ", b.Q.defined() ? shape_str(b.Q.shape()) : "undefined", ", rank ", b.rank,
          ") does not match W [", V, ", ", D, "]: use head_basis(W)");
 }
 
@@ -154,6 +144,31 @@ HeadBasis basis_for(const HeadBasis& b, DType dt, Device dev) {
   HeadBasis out = b;
   out.Q = op::to(op::to(b.Q, dt), dev);
   return out;
+}
+
+// Every target in [0, V) or == ignore_index, and at least one valid.
+void check_target_values(const Tensor& targets, int64_t V, int64_t ignore_index) {
+  const std::vector<int64_t> t = targets.to_vector<int64_t>();
+  const int64_t N = static_cast<int64_t>(t.size());
+  int64_t n_valid = 0;
+  for (int64_t i = 0; i < N; ++i) {
+    if (t[i] == ignore_index) continue;
+    if (t[i] < 0 || t[i] >= V)
+      fail("head_metrics", "target ", t[i], " at row ", i, " is out of range for V = ", V, " (and not ignore_index ",
+           ignore_index, ")");
+    ++n_valid;
+  }
+  if (n_valid == 0) fail("head_metrics", "no valid targets: all ", N, " rows are ignore_index (", ignore_index, ")");
+}
+
+}  // namespace detail
+
+namespace {
+
+constexpr const char* kOp = "head_metrics";
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
 // Header fields, the pass and the spectrum, shared by head_metrics and grad_metrics.
@@ -181,8 +196,8 @@ HeadMetrics assemble(const detail::GradSource& src, const Tensor& H, const HeadB
 
 // All checks of head_metrics except the basis's.
 void validate(const Tensor& H_in, const Tensor& W_in, const Tensor& targets, const HeadMetricsOptions& opts) {
-  check_matrix("H", H_in);
-  check_matrix("W", W_in);
+  detail::check_matrix("H", H_in);
+  detail::check_matrix("W", W_in);
   const int64_t N = H_in.shape()[0], D = H_in.shape()[1], V = W_in.shape()[0];
   if (W_in.shape()[1] != D)
     fail(kOp, "H ", shape_str(H_in.shape()), " and W ", shape_str(W_in.shape()), " disagree on D (W must be [V, D])");
@@ -193,35 +208,26 @@ void validate(const Tensor& H_in, const Tensor& W_in, const Tensor& targets, con
          targets.defined() ? std::string(dtype_name(targets.dtype())) + " " + shape_str(targets.shape()) : "undefined");
   if (H_in.device() != W_in.device() || targets.device() != H_in.device()) fail(kOp, "H, W and targets on different devices");
   if (V == 0) fail(kOp, "W ", shape_str(W_in.shape()), " has no rows (V = 0)");
-  const std::vector<int64_t> t = targets.to_vector<int64_t>();
-  int64_t n_valid = 0;
-  for (int64_t i = 0; i < N; ++i) {
-    if (t[i] == opts.ignore_index) continue;
-    if (t[i] < 0 || t[i] >= V)
-      fail(kOp, "target ", t[i], " at row ", i, " is out of range for V = ", V, " (and not ignore_index ",
-           opts.ignore_index, ")");
-    ++n_valid;
-  }
-  if (n_valid == 0) fail(kOp, "no valid targets: all ", N, " rows are ignore_index (", opts.ignore_index, ")");
-  check_finite("H", H_in);
-  check_finite("W", W_in);
+  detail::check_target_values(targets, V, opts.ignore_index);
+  detail::check_finite("H", H_in);
+  detail::check_finite("W", W_in);
 }
 
 // head_metrics after validation.
 HeadMetrics run_validated(const Tensor& H_in, const Tensor& W_in, const Tensor& targets, const HeadBasis& basis,
                           const HeadMetricsOptions& opts, double basis_s) {
   const int64_t D = H_in.shape()[1], V = W_in.shape()[0];
-  check_basis(basis, V, D);
-  const DType dt = compute_dtype(H_in.dtype(), opts);
+  detail::check_basis(basis, V, D);
+  const DType dt = detail::compute_dtype(H_in.dtype(), opts);
   const Tensor H = op::contiguous(op::to(H_in, dt)), W = op::contiguous(op::to(W_in, dt));
   const detail::SoftmaxGradSource src(H, W, op::contiguous(targets), opts.ignore_index);
-  return assemble(src, H, basis_for(basis, dt, H.device()), D, opts, basis_s);
+  return assemble(src, H, detail::basis_for(basis, dt, H.device()), D, opts, basis_s);
 }
 
 }  // namespace
 
 HeadBasis head_basis(const Tensor& W, double rank_tol) {
-  check_matrix("W", W);
+  detail::check_matrix("W", W);
   return op::orthonormal_basis(W, rank_tol);
 }
 
@@ -239,22 +245,22 @@ HeadMetrics head_metrics(const Tensor& H, const Tensor& W, const Tensor& targets
 }
 
 HeadMetrics grad_metrics(const Tensor& G_in, const Tensor& H_in, const HeadBasis& basis, const HeadMetricsOptions& opts) {
-  check_matrix("G", G_in);
+  detail::check_matrix("G", G_in);
   const int64_t N = G_in.shape()[0], V = G_in.shape()[1];
   const int64_t D = basis.coeffs.defined() && basis.coeffs.dim() == 2 ? basis.coeffs.shape()[1] : 0;
-  check_basis(basis, V, D);
-  check_finite("G", G_in);
-  const DType dt = compute_dtype(G_in.dtype(), opts);
+  detail::check_basis(basis, V, D);
+  detail::check_finite("G", G_in);
+  const DType dt = detail::compute_dtype(G_in.dtype(), opts);
   Tensor H;
   if (H_in.defined()) {
-    check_matrix("H", H_in);
+    detail::check_matrix("H", H_in);
     if (H_in.shape() != Shape{N, D})
       fail(kOp, "H ", shape_str(H_in.shape()), " must be [N, D] = [", N, ", ", D, "] for G ", shape_str(G_in.shape()));
-    check_finite("H", H_in);
+    detail::check_finite("H", H_in);
     H = op::contiguous(op::to(op::to(H_in, dt), G_in.device()));
   }
   const detail::ExplicitGradSource src(op::contiguous(op::to(G_in, dt)));
-  HeadMetrics m = assemble(src, H, basis_for(basis, dt, G_in.device()), D, opts, 0.0);
+  HeadMetrics m = assemble(src, H, detail::basis_for(basis, dt, G_in.device()), D, opts, 0.0);
   m.loss = std::numeric_limits<double>::quiet_NaN();
   return m;
 }

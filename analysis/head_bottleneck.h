@@ -39,9 +39,11 @@
 // promote_float64); every sum, norm and small product is accumulated in float64.
 #include <cstdint>
 #include <limits>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "autograd/ops/loss.h"
 #include "tensor/lapack.h"
 #include "tensor/tensor.h"
 
@@ -157,6 +159,39 @@ HeadMetrics head_metrics(const Tensor& H, const Tensor& W, const Tensor& targets
 // tests), with basis = head_basis(W). H [N, D] may be undefined: the update terms are then NaN.
 // Every row counts as a token; loss is NaN; ignore_index is unused.
 HeadMetrics grad_metrics(const Tensor& G, const Tensor& H, const HeadBasis& basis, const HeadMetricsOptions& opts = {});
+
+// The same metrics from a pass that already produces G chunk by chunk: linear_cross_entropy's
+// forward through its on_chunk hook (LanguageModel::loss and LMHead::loss pass it on), so a
+// training-style fused pass measures the head without an [N, V] buffer or a second logits pass:
+//
+//   HeadMetricsStream s(W, targets, head_basis(W), opts);
+//   Tensor loss = linear_cross_entropy(H, W, targets, {.on_chunk = s.on_chunk()});
+//   HeadMetrics m = s.finish();    // after the forward has produced every row
+//
+// W [V, D]: the head matrix the pass multiplies (H W^T are its logits, with no bias); targets
+// int64 [N] with opts.ignore_index as the pass's (its reduction must be "mean"). Each chunk's G
+// and H rows go into the accumulators head_metrics uses (same formulas and float64 sums); the
+// chunking is the producer's (opts.chunk and memory_budget_bytes only bound the spectrum's
+// buffers). The spectrum needs several passes over G: finish() recomputes G's rows from H rows
+// kept during the pass (N x D, only when a spectrum is asked for) and W, exactly as head_metrics
+// does. promote_float64 is refused (G arrives in the pass's dtype).
+// Errors ("head_metrics: ..."): as head_metrics for W, targets and the basis; a chunk whose shape,
+// dtype, device or row range does not continue the pass; finish() before every row was seen.
+class HeadMetricsStream {
+ public:
+  HeadMetricsStream(const Tensor& W, const Tensor& targets, const HeadBasis& basis, const HeadMetricsOptions& opts = {});
+  ~HeadMetricsStream();
+  HeadMetricsStream(const HeadMetricsStream&) = delete;
+  HeadMetricsStream& operator=(const HeadMetricsStream&) = delete;
+  void add(const LinearCrossEntropyChunk& chunk);
+  // A hook that calls add(); this stream must outlive the pass.
+  LinearCrossEntropyChunkFn on_chunk();
+  HeadMetrics finish();
+
+ private:
+  struct State;
+  std::unique_ptr<State> s_;
+};
 
 // The logit gradient G [N, V] = (softmax(H W^T) - onehot) / N_valid (ignored rows 0), materialised:
 // for small problems, tests, and as the explicit upstream gradient of the leak test.

@@ -1,6 +1,7 @@
 #pragma once
 // Internal to analysis/head_*.cpp: the chunked sources of G and the passes over them.
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "analysis/head_bottleneck.h"
@@ -80,9 +81,33 @@ class ExplicitGradSource final : public GradSource {
 // Rows per chunk: opts.chunk, or the most rows whose two [c, V] buffers of `dtype` fit the budget.
 int64_t chunk_rows(const HeadMetricsOptions& opts, int64_t rows, int64_t vocab, DType dtype);
 
-// One pass: everything in HeadMetrics except the spectrum, the header fields and the timings.
-// H: [N, D] in the source's dtype, or undefined (no update terms). basis.Q in the source's dtype.
-// head_term: accumulate G^T H for the head term and the update cosine.
+// One pass: everything in HeadMetrics except the spectrum, the header fields and the timings,
+// fed one chunk of rows at a time, in row order: by metrics_pass from a GradSource, or by
+// HeadMetricsStream from linear_cross_entropy's on_chunk.
+class MetricsPass {
+ public:
+  // valid: 1 per row that counts as a token; basis.Q in the chunks' dtype and device; D: the
+  // width of the H rows (0: no update terms); head_term: accumulate G^T H for the head term and
+  // the update cosine (only with D > 0).
+  MetricsPass(std::vector<uint8_t> valid, const HeadBasis& basis, int64_t vocab, int64_t D, bool head_term,
+              DType dtype, Device device);
+  ~MetricsPass();
+  // G: rows i0..i0+c-1 [c, V] (contiguous; not modified); Hc [c, D] or undefined when D = 0;
+  // chunk_loss: their summed loss (NaN when unknown).
+  void add(int64_t i0, const Tensor& G, const Tensor& Hc, double chunk_loss);
+  int64_t rows_seen() const { return next_; }
+  // Writes the fields into out (loss, norms, fractions, per_token, update, run.direct_rows).
+  void finish(HeadMetrics& out);
+
+ private:
+  struct Acc;
+  std::vector<uint8_t> valid_;
+  Tensor Q_;
+  int64_t next_ = 0;
+  std::unique_ptr<Acc> acc_;
+};
+
+// metrics_pass over a whole source: H [N, D] in the source's dtype, or undefined (no update terms).
 void metrics_pass(const GradSource& src, const Tensor& H, const HeadBasis& basis, int64_t chunk, bool head_term,
                   HeadMetrics& out);
 
@@ -90,6 +115,16 @@ void metrics_pass(const GradSource& src, const Tensor& H, const HeadBasis& basis
 // of the pass (the spectrum's row chunks are at most this).
 SpectrumMetrics spectrum(const GradSource& src, double g_sq, int64_t dim, const HeadMetricsOptions& opts,
                          int64_t chunk);
+
+// Input checks shared by head_metrics, grad_metrics and HeadMetricsStream ("head_metrics: ...").
+void check_finite(const char* what, const Tensor& x);  // NaN or Inf, naming the first bad row
+void check_matrix(const char* what, const Tensor& x);  // defined, 2-d, float32/float64
+void check_basis(const HeadBasis& b, int64_t V, int64_t D);
+void check_target_values(const Tensor& targets, int64_t V, int64_t ignore_index);
+// The compute dtype: the input's, or float64 when promoted.
+DType compute_dtype(DType in, const HeadMetricsOptions& o);
+// Q in the compute dtype and device (a copy only when they differ from the basis's).
+HeadBasis basis_for(const HeadBasis& b, DType dt, Device dev);
 
 // Percentile q in [0, 1] of sorted values, linear interpolation between closest ranks (NumPy's
 // default method). sorted must be non-empty.

@@ -27,9 +27,12 @@ double sum_of(const std::vector<double>& v) {
   return s;
 }
 
-// Accumulators of the update terms, all float64, on H's device (the small products stay where the
-// chunks are: on a GPU nothing of size c x D travels to the host).
-struct UpdateAcc {
+}  // namespace
+
+// Accumulators of the update terms, all float64, on the chunks' device (the small products stay
+// where the chunks are: on a GPU nothing of size c x D travels to the host), and the pass's sums.
+struct MetricsPass::Acc {
+  bool with_update = false, head_term = false;
   Tensor K;      // [r, D] = Q^T W
   Tensor KKt;    // [r, r] = K K^T
   Tensor X;      // [D, D] += H_c^T A_c  -> H^T G W
@@ -37,95 +40,100 @@ struct UpdateAcc {
   Tensor Bt;     // [V, D] += G_c^T H_c (compute dtype)
   double a2 = 0;  // ||G W||^2
   double bb = 0;  // ||G W W^T||^2
-};
-
-}  // namespace
-
-void metrics_pass(const GradSource& src, const Tensor& H, const HeadBasis& basis, int64_t chunk, bool head_term,
-                  HeadMetrics& out) {
-  const int64_t N = src.rows(), V = src.vocab();
-  const Tensor& Q = basis.Q;
-  const bool with_update = H.defined();
-  const std::vector<uint8_t>& valid = src.valid();
-
-  UpdateAcc u;
-  if (with_update) {
-    const int64_t D = H.shape()[1];
-    u.K = op::to(basis.coeffs, H.device());
-    u.KKt = op::matmul(u.K, u.K, false, true);
-    if (head_term) {
-      u.X = zeros({D, D}, kFloat64, H.device());
-      u.SH = zeros({D, D}, kFloat64, H.device());
-      u.Bt = zeros({V, D}, src.dtype(), H.device());
-    }
-  }
-
   double loss = 0, g_sq = 0, vis_sq = 0, des_sq = 0;
   int64_t direct_rows = 0;
   std::vector<double> per_token;
-  per_token.reserve(static_cast<size_t>(src.valid_count()));
+};
 
-  for (int64_t i0 = 0; i0 < N; i0 += chunk) {
-    const int64_t c = std::min(chunk, N - i0);
-    double chunk_loss = 0;
-    Tensor G = src.chunk(i0, i0 + c, &chunk_loss);
-    loss += chunk_loss;
-    const Tensor P = op::matmul(G, Q);  // [c, r]
-    const std::vector<double> t = op::row_sumsq(G).to_vector<double>();
-    const std::vector<double> v = op::row_sumsq(P).to_vector<double>();
-    std::vector<double> d(static_cast<size_t>(c));
-    bool need_direct = false;
-    for (int64_t i = 0; i < c; ++i) {
-      d[i] = std::max(0.0, t[i] - v[i]);
-      need_direct |= t[i] > 0 && d[i] < kDirectBelow * t[i];
-    }
-    if (need_direct) {
-      Tensor R = op::matmul(P, Q, false, true);  // (G Q) Q^T  [c, V]
-      op::axpy_(R, -1.0, G);                      // -(G - G Q Q^T): same norm
-      const std::vector<double> dd = op::row_sumsq(R).to_vector<double>();
-      for (int64_t i = 0; i < c; ++i)
-        if (t[i] > 0 && t[i] - v[i] < kDirectBelow * t[i]) {
-          d[i] = dd[i];
-          direct_rows += valid[i0 + i];
-        }
-    }
-    for (int64_t i = 0; i < c; ++i) {
-      g_sq += t[i];
-      vis_sq += v[i];
-      des_sq += d[i];
-      if (valid[i0 + i] && t[i] > 0) per_token.push_back(std::sqrt(d[i] / t[i]));
-    }
-
-    if (with_update) {
-      const Tensor Hc = op::narrow(H, 0, i0, c);
-      const Tensor P64 = op::to(P, kFloat64);
-      const Tensor A = op::matmul(P64, u.K);  // G_c W  [c, D]
-      u.a2 += sum_of(op::row_sumsq(A).to_vector<double>());
-      u.bb += sum_of(op::row_sumsq(op::matmul(P64, u.KKt)).to_vector<double>());
-      if (!head_term) continue;
-      Tensor H64 = op::contiguous(op::to(Hc, kFloat64));
-      op::addmm_(u.X, H64, A, true, false);
-      bool all_valid = true;
-      for (int64_t i = 0; i < c; ++i) all_valid &= valid[i0 + i] != 0;
-      if (!all_valid) {
-        std::vector<double> keep(static_cast<size_t>(c));
-        for (int64_t i = 0; i < c; ++i) keep[i] = valid[i0 + i];
-        H64 = op::mul(H64, op::to(from_vector(keep, {c, 1}), H64.device()));
-      }
-      op::addmm_(u.SH, H64, H64, true, false);
-      op::addmm_(u.Bt, G, Hc, true, false);
+MetricsPass::MetricsPass(std::vector<uint8_t> valid, const HeadBasis& basis, int64_t vocab, int64_t D, bool head_term,
+                         DType dtype, Device device)
+    : valid_(std::move(valid)), Q_(basis.Q), acc_(std::make_unique<Acc>()) {
+  Acc& u = *acc_;
+  u.with_update = D > 0;
+  u.head_term = head_term && D > 0;
+  int64_t n_valid = 0;
+  for (uint8_t v : valid_) n_valid += v;
+  u.per_token.reserve(static_cast<size_t>(n_valid));
+  if (u.with_update) {
+    u.K = op::to(basis.coeffs, device);
+    u.KKt = op::matmul(u.K, u.K, false, true);
+    if (u.head_term) {
+      u.X = zeros({D, D}, kFloat64, device);
+      u.SH = zeros({D, D}, kFloat64, device);
+      u.Bt = zeros({vocab, D}, dtype, device);
     }
   }
+}
 
+MetricsPass::~MetricsPass() = default;
+
+void MetricsPass::add(int64_t i0, const Tensor& G, const Tensor& Hc, double chunk_loss) {
+  Acc& u = *acc_;
+  const int64_t c = G.shape()[0];
+  if (i0 != next_) fail("head_metrics", "internal: chunk at row ", i0, ", expected row ", next_);
+  next_ += c;
+  u.loss += chunk_loss;
+  const Tensor P = op::matmul(G, Q_);  // [c, r]
+  const std::vector<double> t = op::row_sumsq(G).to_vector<double>();
+  const std::vector<double> v = op::row_sumsq(P).to_vector<double>();
+  std::vector<double> d(static_cast<size_t>(c));
+  bool need_direct = false;
+  for (int64_t i = 0; i < c; ++i) {
+    d[i] = std::max(0.0, t[i] - v[i]);
+    need_direct |= t[i] > 0 && d[i] < kDirectBelow * t[i];
+  }
+  if (need_direct) {
+    Tensor R = op::matmul(P, Q_, false, true);  // (G Q) Q^T  [c, V]
+    op::axpy_(R, -1.0, G);                       // -(G - G Q Q^T): same norm
+    const std::vector<double> dd = op::row_sumsq(R).to_vector<double>();
+    for (int64_t i = 0; i < c; ++i)
+      if (t[i] > 0 && t[i] - v[i] < kDirectBelow * t[i]) {
+        d[i] = dd[i];
+        u.direct_rows += valid_[i0 + i];
+      }
+  }
+  for (int64_t i = 0; i < c; ++i) {
+    u.g_sq += t[i];
+    u.vis_sq += v[i];
+    u.des_sq += d[i];
+    if (valid_[i0 + i] && t[i] > 0) u.per_token.push_back(std::sqrt(d[i] / t[i]));
+  }
+
+  if (!u.with_update) return;
+  const Tensor P64 = op::to(P, kFloat64);
+  const Tensor A = op::matmul(P64, u.K);  // G_c W  [c, D]
+  u.a2 += sum_of(op::row_sumsq(A).to_vector<double>());
+  u.bb += sum_of(op::row_sumsq(op::matmul(P64, u.KKt)).to_vector<double>());
+  if (!u.head_term) return;
+  Tensor H64 = op::contiguous(op::to(Hc, kFloat64));
+  op::addmm_(u.X, H64, A, true, false);
+  bool all_valid = true;
+  for (int64_t i = 0; i < c; ++i) all_valid &= valid_[i0 + i] != 0;
+  if (!all_valid) {
+    std::vector<double> keep(static_cast<size_t>(c));
+    for (int64_t i = 0; i < c; ++i) keep[i] = valid_[i0 + i];
+    H64 = op::mul(H64, op::to(from_vector(keep, {c, 1}), H64.device()));
+  }
+  op::addmm_(u.SH, H64, H64, true, false);
+  op::addmm_(u.Bt, G, Hc, true, false);
+}
+
+void MetricsPass::finish(HeadMetrics& out) {
+  Acc& u = *acc_;
+  const int64_t N = static_cast<int64_t>(valid_.size());
+  if (next_ != N) fail("head_metrics", "internal: the pass saw ", next_, " of ", N, " rows");
+  int64_t n_valid = 0;
+  for (uint8_t v : valid_) n_valid += v;
   const double nan = std::numeric_limits<double>::quiet_NaN();
-  const int64_t n_valid = src.valid_count();
-  out.loss = n_valid > 0 ? loss / static_cast<double>(n_valid) : nan;
+  const double g_sq = u.g_sq;
+  out.loss = n_valid > 0 ? u.loss / static_cast<double>(n_valid) : nan;
   out.logit_grad_norm = std::sqrt(g_sq);
-  out.visible_norm = std::sqrt(vis_sq);
-  out.destroyed_fraction = g_sq > 0 ? std::sqrt(des_sq / g_sq) : nan;
-  out.visible_cosine = g_sq > 0 ? std::sqrt(vis_sq / g_sq) : nan;
-  out.run.direct_rows = direct_rows;
+  out.visible_norm = std::sqrt(u.vis_sq);
+  out.destroyed_fraction = g_sq > 0 ? std::sqrt(u.des_sq / g_sq) : nan;
+  out.visible_cosine = g_sq > 0 ? std::sqrt(u.vis_sq / g_sq) : nan;
+  out.run.direct_rows = u.direct_rows;
 
+  std::vector<double>& per_token = u.per_token;
   std::sort(per_token.begin(), per_token.end());
   out.per_token.count = static_cast<int64_t>(per_token.size());
   if (per_token.empty()) {
@@ -138,19 +146,19 @@ void metrics_pass(const GradSource& src, const Tensor& H, const HeadBasis& basis
   }
 
   out.update.rank_bound = 2 * out.dim;
-  if (!with_update) {
+  if (!u.with_update) {
     out.hidden_grad_norm = nan;
     out.update.cosine = out.update.backbone_term_norm = out.update.head_term_norm = nan;
     return;
   }
   out.hidden_grad_norm = std::sqrt(u.a2);
   out.update.backbone_term_norm = std::sqrt(u.bb);
-  if (!head_term) {
+  if (!u.head_term) {
     out.update.cosine = out.update.head_term_norm = nan;
     return;
   }
   // C = B B^T = Bt^T Bt [D, D] in float64, from row blocks of Bt.
-  const int64_t D = H.shape()[1];
+  const int64_t V = u.Bt.shape()[0], D = u.Bt.shape()[1];
   Tensor C = zeros({D, D}, kFloat64, u.Bt.device());
   for (int64_t v0 = 0; v0 < V; v0 += kGramBlock) {
     const Tensor blk = op::contiguous(op::to(op::narrow(u.Bt, 0, v0, std::min(kGramBlock, V - v0)), kFloat64));
@@ -166,6 +174,20 @@ void metrics_pass(const GradSource& src, const Tensor& H, const HeadBasis& basis
   const double u_sq = u.bb + hh + 2 * cross;                             // ||U||^2
   out.update.head_term_norm = std::sqrt(std::max(0.0, hh));
   out.update.cosine = u_sq > 0 && g_sq > 0 ? inner / (std::sqrt(u_sq) * std::sqrt(g_sq)) : nan;
+}
+
+void metrics_pass(const GradSource& src, const Tensor& H, const HeadBasis& basis, int64_t chunk, bool head_term,
+                  HeadMetrics& out) {
+  const int64_t N = src.rows();
+  MetricsPass pass(src.valid(), basis, src.vocab(), H.defined() ? H.shape()[1] : 0, head_term, src.dtype(),
+                   src.device());
+  for (int64_t i0 = 0; i0 < N; i0 += chunk) {
+    const int64_t c = std::min(chunk, N - i0);
+    double chunk_loss = 0;
+    const Tensor G = src.chunk(i0, i0 + c, &chunk_loss);
+    pass.add(i0, G, H.defined() ? op::narrow(H, 0, i0, c) : Tensor(), chunk_loss);
+  }
+  pass.finish(out);
 }
 
 }  // namespace gs::analysis::detail

@@ -1,5 +1,6 @@
 #include "analysis/monitor.h"
 
+#include <algorithm>
 #include <string_view>
 
 #include "autograd/ops.h"
@@ -7,35 +8,17 @@
 
 namespace gs::analysis {
 
-BottleneckSample measure_bottleneck(const nn::LanguageModel& model, const nn::Batch& batch, int64_t step,
-                                    const MonitorOptions& opt) {
-  BottleneckSample s;
-  s.step = step;
-  const auto& head = *model.head();
-  Tensor hidden = model.hidden(batch.inputs);                 // [N, D]
-  Tensor logits = head.forward(hidden);                       // [N, V]
-  // batches are made on the CPU; the targets follow the logits (as in LanguageModel::loss)
-  Tensor targets = op::to(op::reshape(batch.targets, {-1}), logits.device());
-  Tensor loss = set_name(cross_entropy(logits, targets), "loss");
-  s.loss = loss.item<double>();
-  s.trace = trace_backward(loss, logits, hidden);
-  const Tensor G = grad({loss}, {logits}, {}, /*retain_graph=*/true)[0];
+namespace {
 
-  const HeadBasis basis = head_basis(head.head_matrix());
-  Tensor H;
-  {
-    NoGradGuard ng;
-    H = head.head_input(detach(hidden));
-  }
-  HeadMetricsOptions ho;
-  const int64_t D = basis.rank, N = G.size(0), V = G.size(1);
-  ho.topk = opt.topk >= 0 ? opt.topk : std::min<int64_t>(std::min(N, V), 2 * D + 8);
-  // the spectrum is exact (Gram matrix) by default whenever min(N, V) <= 16384
-  s.head = grad_metrics(G, H, basis, ho);
-  s.head.loss = s.loss;
+// Singular values of G to report: 2 D (+ a few); the spectrum is exact (Gram matrix) by default
+// whenever min(N, V) <= 16384, and then reports every value anyway.
+int64_t topk_for(const MonitorOptions& opt, int64_t N, int64_t V, int64_t D) {
+  return opt.topk >= 0 ? opt.topk : std::min<int64_t>(std::min(N, V), 2 * D + 8);
+}
 
-  // the first backbone layer's output: "...blocks.0" (transformer) or "...layers.0" (gru, ssm),
-  // the whole name or its last dotted parts
+// The first backbone layer's output: "...blocks.0" (transformer) or "...layers.0" (gru, ssm),
+// the whole name or its last dotted parts.
+void find_first_block(BottleneckSample& s) {
   auto is_first_layer = [](std::string_view name) {
     for (std::string_view tail : {"blocks.0", "layers.0"})
       if (name.ends_with(tail) && (name.size() == tail.size() || name[name.size() - tail.size() - 1] == '.'))
@@ -46,10 +29,62 @@ BottleneckSample measure_bottleneck(const nn::LanguageModel& model, const nn::Ba
     if (r.op != "(leaf)" && is_first_layer(r.name)) {
       s.first_block_node = r.name;
       s.first_block_relative = r.relative;
-      break;
+      return;
     }
+}
+
+// The leak test needs G as the gradient arriving at a logits node: an unfused forward of the
+// head, which holds the [N, V] logits (and G) for the duration of the test.
+LeakReport leak_on_logits(const nn::LMHead& head, const Tensor& hidden, const Tensor& targets, const HeadBasis& basis) {
+  const Tensor logits = head.forward(hidden);
+  const Tensor loss = cross_entropy(logits, targets);
+  const Tensor G = grad({loss}, {logits}, {}, /*retain_graph=*/true)[0];
+  return leak_test(logits, hidden, G, basis);
+}
+
+}  // namespace
+
+BottleneckSample measure_bottleneck(const nn::LanguageModel& model, const nn::Batch& batch, int64_t step,
+                                    const MonitorOptions& opt) {
+  BottleneckSample s;
+  s.step = step;
+  const auto& head = *model.head();
+  Tensor hidden = model.hidden(batch.inputs);  // [N, D]
+  // batches are made on the CPU; the targets follow the hidden states (as in LanguageModel::loss)
+  const Tensor targets = op::to(op::reshape(batch.targets, {-1}), hidden.device());
+  const Tensor M = detach(head.head_matrix());
+  const HeadBasis basis = head_basis(M);
+  HeadMetricsOptions ho;
+  ho.topk = topk_for(opt, hidden.size(0), M.size(0), basis.rank);
+
+  // A bias is outside what the stream's spectrum recomputes (H M^T): such heads take the logits path.
+  s.fused = opt.fused && head.fused_loss() && !head.head_bias().defined();
+  if (s.fused) {
+    // One fused pass: the loss, and G chunk by chunk into the metrics; no [N, V] buffer.
+    HeadMetricsStream stream(M, targets, basis, ho);
+    LinearCrossEntropyOptions lo;
+    lo.on_chunk = stream.on_chunk();
+    const Tensor loss = set_name(head.loss(hidden, targets, lo), "loss");
+    s.loss = loss.item<double>();
+    s.head = stream.finish();
+    s.trace = trace_backward(loss, s.head.logit_grad_norm, hidden);
+  } else {
+    const Tensor logits = head.forward(hidden);  // [N, V]
+    const Tensor loss = set_name(cross_entropy(logits, targets), "loss");
+    s.loss = loss.item<double>();
+    s.trace = trace_backward(loss, logits, hidden);
+    const Tensor G = grad({loss}, {logits}, {}, /*retain_graph=*/true)[0];
+    Tensor H;
+    {
+      NoGradGuard ng;
+      H = head.head_input(detach(hidden));
+    }
+    s.head = grad_metrics(G, H, basis, ho);
+  }
+  s.head.loss = s.loss;
+  find_first_block(s);
   if (opt.leak_test) {
-    s.leak = leak_test(logits, hidden, G, basis);
+    s.leak = leak_on_logits(head, hidden, targets, basis);
     s.has_leak = true;
   }
   return s;

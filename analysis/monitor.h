@@ -22,7 +22,10 @@ namespace gs::analysis {
 struct BottleneckSample {
   int64_t step = 0;
   double loss = 0;
-  HeadMetrics head;                 // H = head_input(hidden), W = head_matrix(), G from the logits
+  // true: measured inside the head's fused loss (G chunk by chunk from linear_cross_entropy's
+  // on_chunk; no [N, V] buffer); false: G from an unfused logits node
+  bool fused = false;
+  HeadMetrics head;                 // H = head_input(hidden), W = head_matrix(), G d loss / d logits
   NodeTrace trace;                  // one backward pass, every node
   std::string first_block_node;     // the first backbone layer's output node
   double first_block_relative = 0;  // its gradient norm / ||G||_F
@@ -33,7 +36,12 @@ struct BottleneckSample {
 struct MonitorOptions {
   int64_t every = 25;     // measure when step % every == 0 (and at the last step)
   int64_t topk = -1;      // singular values of G; -1: 2 D (+ a few), exact when N x V is small
-  bool leak_test = false; // also run the leak test at every measurement
+  bool leak_test = false; // also run the leak test at every measurement (it holds [N, V] logits)
+  // Measure inside the head's fused loss when it has one (LMHead::fused_loss, no bias): the loss
+  // and G come from one chunked linear_cross_entropy pass, the metrics from its chunks, the node
+  // trace from that pass's backward (which has no logits node), the spectrum from G recomputed
+  // chunk by chunk. false (or another head): logits, cross_entropy, G from the logits node.
+  bool fused = true;
 };
 
 // One measurement on one batch (the model is not changed; no .grad is touched).

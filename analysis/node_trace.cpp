@@ -75,31 +75,54 @@ std::map<const void*, Tensor> backward_below(const Tensor& logits, const Tensor&
 
 }  // namespace
 
-NodeTrace trace_backward(const Tensor& loss, const Tensor& logits, const Tensor& hidden) {
+namespace {
+
+// One backward pass from the loss, observed; grads_of: what grad() is asked for (the pass runs
+// over every node either way). Rows' relative is left 0; below_head is marked from hidden.
+NodeTrace observed_backward(const Tensor& loss, const Tensor& grads_of, const Tensor& hidden) {
   if (!requires_grad_flag(loss)) fail("trace_backward", "the loss does not require grad");
   if (loss.numel() != 1) fail("trace_backward", "the loss must have one element, got ", shape_str(loss.shape()));
   const Subgraph sub = below(hidden);
   Collect c;
   {
     ObserverScope scope(c);
-    grad({loss}, {logits}, {}, /*retain_graph=*/true);
+    grad({loss}, {grads_of}, {}, /*retain_graph=*/true);
   }
   NodeTrace t;
-  const auto fn = grad_fn(logits);
-  for (const TraceRow& r : c.rows)
-    if (fn && r.name == fn->name && r.op == fn->op && r.shape == logits.shape()) {
-      t.logit_grad_norm = r.grad_norm;
-      break;
-    }
-  for (TraceRow r : c.rows) {
-    r.relative = t.logit_grad_norm > 0 ? r.grad_norm / t.logit_grad_norm : 0;
-    t.rows.push_back(std::move(r));
-  }
+  t.rows = std::move(c.rows);
   // mark rows below the head (by name + op, which is how rows identify nodes)
   std::set<std::pair<std::string, std::string>> below_names;
   for (const Node* n : sub.nodes) below_names.insert({n->name, n->op});
   for (const AutogradMeta* m : sub.leaves) below_names.insert({m->name, "(leaf)"});
   for (TraceRow& r : t.rows) r.below_head = below_names.count({r.name, r.op}) > 0;
+  return t;
+}
+
+void set_relative(NodeTrace& t) {
+  for (TraceRow& r : t.rows) r.relative = t.logit_grad_norm > 0 ? r.grad_norm / t.logit_grad_norm : 0;
+}
+
+}  // namespace
+
+NodeTrace trace_backward(const Tensor& loss, const Tensor& logits, const Tensor& hidden) {
+  NodeTrace t = observed_backward(loss, logits, hidden);
+  const auto fn = grad_fn(logits);
+  for (const TraceRow& r : t.rows)
+    if (fn && r.name == fn->name && r.op == fn->op && r.shape == logits.shape()) {
+      t.logit_grad_norm = r.grad_norm;
+      break;
+    }
+  set_relative(t);
+  return t;
+}
+
+NodeTrace trace_backward(const Tensor& loss, double logit_grad_norm, const Tensor& hidden) {
+  if (!hidden.defined()) fail("trace_backward", "a fused loss needs the hidden states (the head's input side)");
+  if (!(logit_grad_norm >= 0) || !std::isfinite(logit_grad_norm))
+    fail("trace_backward", "||G||_F must be finite and >= 0, got ", logit_grad_norm);
+  NodeTrace t = observed_backward(loss, hidden, hidden);
+  t.logit_grad_norm = logit_grad_norm;
+  set_relative(t);
   return t;
 }
 

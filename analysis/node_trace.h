@@ -37,6 +37,9 @@ struct NodeTrace {
 // loss: scalar; logits: the [N, V] logits tensor the loss was computed from; hidden: the hidden
 // states entering the head (marks which rows are below the head; may be undefined).
 NodeTrace trace_backward(const Tensor& loss, const Tensor& logits, const Tensor& hidden = Tensor());
+// The same for a loss with no logits node (a fused linear_cross_entropy): relative to the given
+// ||G||_F (from the pass's own chunks, e.g. HeadMetrics::logit_grad_norm). hidden is required.
+NodeTrace trace_backward(const Tensor& loss, double logit_grad_norm, const Tensor& hidden);
 
 struct LeakReport {
   double destroyed_max = 0;     // max over nodes below the head of ||g_destroyed|| / ||g_full||

@@ -37,6 +37,11 @@ class LMHead : public Module {
   // FullHead and FactorizedHead override it with the fused linear_cross_entropy; a custom head
   // whose logits are exactly a(h) M^T (+ b) with M and b parameters can do the same.
   virtual Tensor loss(const Tensor& h, const Tensor& targets, const LinearCrossEntropyOptions& opt) const;
+  // true when loss() is linear_cross_entropy(head_input(h), head_matrix(), head_bias(), ...): it
+  // takes opt.on_chunk, and G = d loss / d logits is the gradient of head_input(h) head_matrix()^T
+  // + head_bias(). The analysis then measures the head inside that fused pass.
+  virtual bool fused_loss() const { return false; }
+  virtual Tensor head_bias() const { return Tensor(); }  // [V] or undefined
 
  protected:
   void check_hidden(const Tensor& h) const;  // last dim == d_model()
@@ -60,6 +65,8 @@ class FullHead : public LMHead {
   std::string kind() const override { return "full"; }
   // linear_cross_entropy(h, weight, bias, targets, opt): no [N, V] logits.
   Tensor loss(const Tensor& h, const Tensor& targets, const LinearCrossEntropyOptions& opt) const override;
+  bool fused_loss() const override { return true; }
+  Tensor head_bias() const override { return bias; }
   bool tied() const { return tied_; }
 
   Tensor weight, bias;  // bias undefined unless requested
@@ -85,6 +92,7 @@ class FactorizedHead : public LMHead {
   // [N, r] and its V x r matrix, so the factorized head never holds [N, V] either; down's
   // gradient flows back through the op's dH as in the unfused graph.
   Tensor loss(const Tensor& h, const Tensor& targets, const LinearCrossEntropyOptions& opt) const override;
+  bool fused_loss() const override { return true; }
 
   std::shared_ptr<Linear> down, up;
 };

@@ -51,6 +51,7 @@ std::string csv_trace(const std::vector<BottleneckSample>& ss) {
 nlohmann::json sample_json(const BottleneckSample& s) {
   nlohmann::json j = analysis::to_json_value(s.head);
   j["step"] = s.step;
+  j["pass"] = s.fused ? "fused" : "logits";  // where G came from (MonitorOptions::fused)
   j["first_block_node"] = s.first_block_node;
   j["first_block_relative"] = s.first_block_relative;
   nlohmann::json tr = nlohmann::json::array();
