@@ -1,6 +1,7 @@
 #include "analysis/monitor.h"
 
 #include <algorithm>
+#include <chrono>
 #include <string_view>
 
 #include "autograd/ops.h"
@@ -46,6 +47,10 @@ LeakReport leak_on_logits(const nn::LMHead& head, const Tensor& hidden, const Te
 
 BottleneckSample measure_bottleneck(const nn::LanguageModel& model, const nn::Batch& batch, int64_t step,
                                     const MonitorOptions& opt) {
+  const auto t0 = std::chrono::steady_clock::now();
+  auto since = [](std::chrono::steady_clock::time_point t) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+  };
   BottleneckSample s;
   s.step = step;
   const auto& head = *model.head();
@@ -53,7 +58,9 @@ BottleneckSample measure_bottleneck(const nn::LanguageModel& model, const nn::Ba
   // batches are made on the CPU; the targets follow the hidden states (as in LanguageModel::loss)
   const Tensor targets = op::to(op::reshape(batch.targets, {-1}), hidden.device());
   const Tensor M = detach(head.head_matrix());
+  const auto tb = std::chrono::steady_clock::now();
   const HeadBasis basis = head_basis(M);
+  s.basis_seconds = since(tb);
   HeadMetricsOptions ho;
   ho.topk = topk_for(opt, hidden.size(0), M.size(0), basis.rank);
 
@@ -84,9 +91,12 @@ BottleneckSample measure_bottleneck(const nn::LanguageModel& model, const nn::Ba
   s.head.loss = s.loss;
   find_first_block(s);
   if (opt.leak_test) {
+    const auto tl = std::chrono::steady_clock::now();
     s.leak = leak_on_logits(head, hidden, targets, basis);
     s.has_leak = true;
+    s.leak_seconds = since(tl);
   }
+  s.seconds = since(t0);
   return s;
 }
 

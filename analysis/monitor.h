@@ -31,6 +31,9 @@ struct BottleneckSample {
   double first_block_relative = 0;  // its gradient norm / ||G||_F
   bool has_leak = false;
   LeakReport leak;
+  // wall seconds of the whole measurement, of the basis of W, and of the leak test (the pass and
+  // spectrum times are in head.run)
+  double seconds = 0, basis_seconds = 0, leak_seconds = 0;
 };
 
 struct MonitorOptions {

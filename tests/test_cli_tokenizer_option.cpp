@@ -96,3 +96,32 @@ TEST_CASE("bottleneck --tokenizer gpt2 trains on GPT-2 ids, SpamLang and unknown
   CHECK_THROWS_WITH(cli::run_bottleneck({"--tokenizer", "gpt2", "--vocab", "256"}),
                     Contains("text with the gpt2 tokenizer needs V >= 50257"));
 }
+
+TEST_CASE("bottleneck --tokenizer gpt2 defaults to the paper's regime on the fortunes corpus", "[cli][tokenizer]") {
+  test::TempDir tmp("gs_tok_bn_defaults_");
+  const std::string out = tmp / "run";
+  // every paper-scale default but the length of the run (1 step, 1 sequence: the test's budget)
+  REQUIRE(cli::run_bottleneck({"--tokenizer", "gpt2", "--steps", "1", "--batch", "1", "--out", out}) == 0);
+  nlohmann::json j;
+  std::ifstream(std::filesystem::path(out) / "run.json") >> j;
+  CHECK(j["model"]["vocab"] == 50257);
+  CHECK(j["model"]["d_model"] == 128);  // V / D = 393 >= 196
+  CHECK(j["model"]["n_layer"] == 2);
+  CHECK(j["train"]["seq_len"] == 128);
+  CHECK(j["train"]["steps"] == 1);
+  CHECK(j["data"].get<std::string>().find("fortunes corpus") == 0);
+  for (const auto& m : j["measurements"]) {
+    CHECK(m["pass"] == "fused");
+    CHECK(m["spectrum"]["exact"] == true);
+    CHECK(m["tokens"] == 128);
+  }
+  // the byte-level default is unchanged: the embedded text, D = 32
+  const std::string out2 = tmp / "run2";
+  REQUIRE(cli::run_bottleneck({"--steps", "1", "--batch", "1", "--out", out2}) == 0);
+  nlohmann::json b;
+  std::ifstream(std::filesystem::path(out2) / "run.json") >> b;
+  CHECK(b["model"]["d_model"] == 32);
+  CHECK(b["model"]["vocab"] == 256);
+  CHECK(b["data"].get<std::string>().find("embedded text") == 0);
+  CHECK(b["train"]["seq_len"] == 64);
+}

@@ -17,7 +17,6 @@ void add_model_options(Options& o, bool backbone = true);
 // throws naming the field; a factorized head's --rank above --d-model throws).
 // `backbone` non-empty: that backbone instead of --backbone.
 nn::LMConfig model_config_from(const Options& o, int64_t vocab, const std::string& backbone = "");
-// Byte-level tokens of a text file, or of Debian's fortunes corpus when path is empty.
 // The text at path (default: the fortunes corpus) as ids of the named tokenizer ("byte" | "gpt2").
 nn::TokenStream load_text_stream(const std::string& path, const std::string& tokenizer = "byte");
 

@@ -14,7 +14,8 @@
 namespace gs::cli {
 
 void add_train_data_options(Options& o) {
-  o.add("text", "", "training text (default: the text embedded in the binary)")
+  o.add("text", "", "training text (default: the text embedded in the binary; with --tokenizer gpt2, Debian's "
+                    "fortunes corpus)")
       .flag("spamlang", "train on SpamLang (every sequence repeats one symbol) instead of text")
       .add("vocab", "0", "vocabulary size V (0: 256 for text, 1024 for SpamLang; text ids above 255 never occur)")
       .add("zipf", "0", "SpamLang symbol distribution: Zipf exponent (0: uniform)");
@@ -39,10 +40,10 @@ TrainData train_data_from(const Options& o, int64_t seq_len) {
     return d;
   }
   const std::string& path = o.str("text");
-  if (path.empty()) {
+  if (path.empty() && tokenizer == "byte") {
     const auto tok = tok::make_tokenizer(tokenizer);
     d.text = std::make_shared<nn::TokenStream>(tok->encode(kDefaultText), tok->vocab_size());
-  } else {
+  } else {  // a file, or for GPT-2's vocabulary the fortunes corpus (the embedded text is ~700 of its tokens)
     d.text = std::make_shared<nn::TokenStream>(load_text_stream(path, tokenizer));
   }
   if (vocab != 0 && vocab < d.text->vocab_size())
@@ -52,13 +53,25 @@ TrainData train_data_from(const Options& o, int64_t seq_len) {
     throw std::runtime_error(strf("the text (%ld tokens) is shorter than --seq-len + 1 = %ld tokens",
                                   long(d.text->size()), long(seq_len + 1)));
   d.vocab = vocab ? vocab : d.text->vocab_size();
-  d.description = strf("%s, %ld %s tokens", path.empty() ? "embedded text" : path.c_str(), long(d.text->size()),
+  const char* name = !path.empty() ? path.c_str() : tokenizer == "byte" ? "embedded text" : "fortunes corpus";
+  d.description = strf("%s, %ld %s tokens", name, long(d.text->size()),
                        tokenizer.c_str());
   return d;
 }
 
+bool asks_for_gpt2(const std::vector<std::string>& args) {
+  bool gpt2 = false;  // the last --tokenizer wins, as in Options::parse
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--tokenizer" && i + 1 < args.size()) gpt2 = args[i + 1] == "gpt2";
+    else if (args[i].rfind("--tokenizer=", 0) == 0) gpt2 = args[i] == "--tokenizer=gpt2";
+  }
+  return gpt2;
+}
+
 std::vector<std::string> with_bottleneck_defaults(const std::vector<std::string>& args) {
-  std::vector<std::string> a = {"--d-model", "32", "--layers", "2", "--heads", "4", "--seq-len", "64"};
+  std::vector<std::string> a = asks_for_gpt2(args)
+                                   ? std::vector<std::string>{"--d-model", "128", "--layers", "2", "--heads", "4", "--seq-len", "128"}
+                                   : std::vector<std::string>{"--d-model", "32", "--layers", "2", "--heads", "4", "--seq-len", "64"};
   a.insert(a.end(), args.begin(), args.end());
   return a;
 }

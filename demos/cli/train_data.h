@@ -35,8 +35,11 @@ struct TrainData {
 TrainData train_data_from(const Options& o, int64_t seq_len);
 
 // The model of the bottleneck commands, prepended to their arguments (later ones win): 2 layers,
-// D = 32, so the head is narrow against 256 byte values; 64-token sequences.
+// D = 32, so the head is narrow against 256 byte values; 64-token sequences. With --tokenizer
+// gpt2 the paper's regime instead: D = 128 against V = 50257 (V/D = 393), 128-token sequences.
 std::vector<std::string> with_bottleneck_defaults(const std::vector<std::string>& args);
+// Whether args choose --tokenizer gpt2 (the last --tokenizer counts).
+bool asks_for_gpt2(const std::vector<std::string>& args);
 
 // --steps --batch --lr (declared by the command) and --seq-len (add_model_options), checked:
 // steps and batch >= 1, lr finite and > 0; tc.seed is --seed.
