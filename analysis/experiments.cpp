@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <memory>
 
 #include "analysis/head_bottleneck.h"
 #include "autograd/ops.h"
@@ -138,6 +139,8 @@ void check_spamlang_config(const SpamLangConfig& cfg) {
   if (cfg.seeds < 1) fail(op, "seeds must be >= 1, got ", cfg.seeds);
   if (cfg.eval_sequences < 1) fail(op, "eval_sequences must be >= 1, got ", cfg.eval_sequences);
   if (cfg.warmup < 0) fail(op, "warmup must be >= 0, got ", cfg.warmup);
+  if (cfg.cover < 0) fail(op, "cover must be >= 0, got ", cfg.cover);
+  if (cfg.cover > 0 && cfg.zipf != 0) fail(op, "cover needs uniform symbols (zipf 0), got zipf ", cfg.zipf);
   check_sizes(op, cfg.steps, cfg.batch, cfg.seq_len, cfg.lr);
   if (cfg.control && (!(cfg.control_lr > 0) || !std::isfinite(cfg.control_lr)))
     fail(op, "control lr must be finite and > 0, got ", cfg.control_lr);
@@ -169,7 +172,20 @@ SpamLangResult run_spamlang(const SpamLangConfig& cfg) {
   SpamLangResult out;
   for (int64_t V : cfg.vocabs) {
     const SpamLang data(V, cfg.seq_len, cfg.zipf);
-    const BatchSource source = [&](Generator& g) { return data.sample(cfg.batch, g); };
+    // every model of this V (and its control) sees the same batches: a fresh pass state per run
+    std::unique_ptr<SpamLangPasses> passes;
+    std::vector<uint8_t> seen;
+    const BatchSource source = [&](Generator& g) {
+      nn::Batch b = passes ? passes->sample(cfg.batch, g) : data.sample(cfg.batch, g);
+      for (int64_t sym : SpamLang::symbols(b)) seen[static_cast<size_t>(sym)] = 1;
+      return b;
+    };
+    auto start_run = [&] {
+      if (cfg.cover > 0) passes = std::make_unique<SpamLangPasses>(data);
+      seen.assign(static_cast<size_t>(V), 0);
+    };
+    auto unseen = [&] { return static_cast<int64_t>(std::count(seen.begin(), seen.end(), uint8_t{0})); };
+    tc.steps = cfg.cover > 0 ? std::max(cfg.steps, (cfg.cover * V + cfg.batch - 1) / cfg.batch) : cfg.steps;
     for (int64_t D : cfg.dims) {
       for (int64_t s = 0; s < cfg.seeds; ++s) {
         const auto t0 = std::chrono::steady_clock::now();
@@ -180,8 +196,11 @@ SpamLangResult run_spamlang(const SpamLangConfig& cfg) {
         r.vocab = V;
         r.dim = D;
         r.seed = s;
+        r.steps = tc.steps;
+        start_run();
         r.losses = train_loop(
             model->named_parameters(), [&](const nn::Batch& b) { return model->loss(b.inputs, b.targets); }, source, tc);
+        r.unseen_symbols = unseen();
         Generator eg = eval_gen(s);
         const SpamLangEval e = evaluate_spamlang(*model, data, cfg.eval_sequences, eg);
         r.final_loss = e.loss;
@@ -197,10 +216,10 @@ SpamLangResult run_spamlang(const SpamLangConfig& cfg) {
         }
         r.seconds = seconds_since(t0);
         if (cfg.log)
-          cfg.log(fmt("spamlang V=%ld D=%ld seed=%ld: train loss %.3f -> %.3f, held-out loss %.3f, accuracy %.3f, "
-                      "destroyed %.3f (%.1fs)",
-                      long(V), long(D), long(s), r.losses.front(), r.losses.back(), r.final_loss, r.accuracy,
-                      r.destroyed_fraction, r.seconds));
+          cfg.log(fmt("spamlang V=%ld D=%ld seed=%ld: %ld steps (%ld symbols unseen), train loss %.3f -> %.3f, "
+                      "held-out loss %.3f, accuracy %.3f, destroyed %.3f (%.1fs)",
+                      long(V), long(D), long(s), long(r.steps), long(r.unseen_symbols), r.losses.front(),
+                      r.losses.back(), r.final_loss, r.accuracy, r.destroyed_fraction, r.seconds));
         out.runs.push_back(std::move(r));
       }
     }
@@ -213,6 +232,8 @@ SpamLangResult run_spamlang(const SpamLangConfig& cfg) {
       SpamLangControl c;
       c.vocab = V;
       c.seed = s;
+      c.steps = tc.steps;
+      start_run();
       c.losses = train_loop(
           table.named_parameters(), [&](const nn::Batch& b) { return table.loss(b.inputs, b.targets); }, source, tc);
       Generator eg = eval_gen(s);

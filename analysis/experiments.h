@@ -79,6 +79,11 @@ struct SpamLangConfig {
   double lr = 3e-3;
   int64_t warmup = 10;
   double zipf = 0;                // 0: uniform symbols
+  // > 0 (uniform symbols only): the training symbols come in shuffled passes over the vocabulary
+  // (SpamLangPasses) and each V trains for max(steps, ceil(cover V / batch)) steps, so that every
+  // symbol is the input of at least `cover` training sequences. 0: i.i.d. uniform draws, `steps`
+  // for every V (at large V many symbols are then never seen).
+  int64_t cover = 0;
   int64_t eval_sequences = 512;   // held-out sequences for loss and accuracy
   bool control = true;            // also train a DirectLogitTable per (V, seed)
   double control_lr = 0.1;        // its peak lr (same steps, batch, data and schedule as the LMs; a
@@ -87,6 +92,8 @@ struct SpamLangConfig {
 };
 struct SpamLangRun {
   int64_t vocab = 0, dim = 0, seed = 0;
+  int64_t steps = 0;              // optimiser steps this run took (see SpamLangConfig::cover)
+  int64_t unseen_symbols = 0;     // symbols never the input of a training sequence
   double final_loss = 0;          // held-out mean cross-entropy after training
   double accuracy = 0;            // held-out next-token accuracy (all positions)
   double destroyed_fraction = 0;  // head_metrics on one held-out batch of eval size (<= 64 sequences)
@@ -94,7 +101,7 @@ struct SpamLangRun {
   std::vector<double> losses;     // training loss per step
 };
 struct SpamLangControl {
-  int64_t vocab = 0, seed = 0;
+  int64_t vocab = 0, seed = 0, steps = 0;
   double final_loss = 0, accuracy = 0, seconds = 0;
   std::vector<double> losses;
 };
@@ -103,7 +110,8 @@ struct SpamLangResult {
   std::vector<SpamLangControl> controls;  // order: vocab, then seed
 };
 // Errors ("spamlang: ..."): empty vocab or dim list, a size < 2, seeds < 1, non-positive
-// steps/batch/seq_len/eval_sequences, lr not finite and > 0, a bad model config.
+// steps/batch/seq_len/eval_sequences, lr not finite and > 0, cover < 0 or with zipf, a bad model
+// config.
 SpamLangResult run_spamlang(const SpamLangConfig& cfg);
 // The checks run_spamlang makes before training anything (for callers that want to fail early).
 void check_spamlang_config(const SpamLangConfig& cfg);

@@ -46,6 +46,29 @@ nn::Batch SpamLang::sample(int64_t batch, Generator& gen) const {
   return {x, op::clone(x)};
 }
 
+SpamLangPasses::SpamLangPasses(const SpamLang& data) : data_(&data) {
+  if (data.zipf() != 0)
+    fail("SpamLang", "passes over the vocabulary need uniform symbols (zipf 0), got zipf ", data.zipf());
+}
+
+nn::Batch SpamLangPasses::sample(int64_t batch, Generator& gen) {
+  if (batch < 1) fail("SpamLang.sample", "batch must be >= 1, got ", batch);
+  const int64_t T = data_->seq_len(), V = data_->vocab();
+  std::vector<int64_t> v(static_cast<size_t>(batch * T));
+  for (int64_t b = 0; b < batch; ++b) {
+    if (next_ == perm_.size()) {  // a new pass: Fisher-Yates over 0..V-1
+      perm_.resize(static_cast<size_t>(V));
+      for (int64_t i = 0; i < V; ++i) perm_[static_cast<size_t>(i)] = i;
+      for (int64_t i = V - 1; i > 0; --i) std::swap(perm_[static_cast<size_t>(i)], perm_[static_cast<size_t>(gen.randint(i + 1))]);
+      next_ = 0;
+    }
+    std::fill_n(v.begin() + b * T, T, perm_[next_++]);
+  }
+  drawn_ += batch;
+  Tensor x = from_vector(v, {batch, T});
+  return {x, op::clone(x)};
+}
+
 std::vector<int64_t> SpamLang::symbols(const nn::Batch& b) {
   const Tensor first = op::contiguous(b.inputs);
   const int64_t B = first.size(0), T = first.size(1);

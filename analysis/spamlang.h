@@ -39,6 +39,24 @@ class SpamLang {
   std::vector<double> cdf_;  // Zipf only: cdf_[k] = P(symbol <= k)
 };
 
+// Symbols in shuffled passes over the whole vocabulary: each pass is a fresh random permutation
+// of 0..V-1 (drawn from the Generator given to the first sample() of the pass), so after k V
+// sequences every symbol has been the input of exactly k of them. For uniform SpamLang only:
+// this is how a run ensures that no symbol is unseen (uniform draws need about V ln V sequences
+// to see every symbol once; ln V = 10.8 at V = 50257).
+class SpamLangPasses {
+ public:
+  explicit SpamLangPasses(const SpamLang& data);  // throws for a Zipf SpamLang
+  nn::Batch sample(int64_t batch, Generator& gen);
+  int64_t sequences() const { return drawn_; }  // sequences made so far
+
+ private:
+  const SpamLang* data_;
+  std::vector<int64_t> perm_;
+  size_t next_ = 0;
+  int64_t drawn_ = 0;
+};
+
 // "Held-out" means freshly drawn: SpamLang has only V distinct sequences, so at any useful budget
 // they are symbols the model trained on, and accuracy measures how many symbols it has learned.
 // Next-token accuracy on `sequences` fresh held-out sequences drawn from gen: the fraction of

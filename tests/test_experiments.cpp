@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -134,6 +135,56 @@ TEST_CASE("spamlang accuracy: a model that copies its input scores 1, the contro
 //                             because ~2% of the 512 symbols never appear in 60 x 32 training
 //                             sequences), held-out loss 0.24 +- 0.06 (max 0.31)
 // The thresholds (> 0.9, < 0.2, > 0.9, loss < 0.6) leave several times the seed-to-seed spread.
+TEST_CASE("spamlang passes: every symbol once per pass, a new order each pass", "[experiments][spamlang]") {
+  const analysis::SpamLang data(37, 3);
+  analysis::SpamLangPasses passes(data);
+  Generator g(4);
+  std::vector<int64_t> order;
+  for (int i = 0; i < 10; ++i) {  // 10 batches of 11 = 110 sequences: 2 whole passes + 36
+    const nn::Batch b = passes.sample(11, g);
+    CHECK(b.inputs.to_vector<int64_t>() == b.targets.to_vector<int64_t>());
+    for (int64_t s : analysis::SpamLang::symbols(b)) order.push_back(s);
+  }
+  REQUIRE(order.size() == 110);
+  CHECK(passes.sequences() == 110);
+  for (int pass = 0; pass < 2; ++pass) {
+    std::vector<int64_t> p(order.begin() + pass * 37, order.begin() + (pass + 1) * 37);
+    std::vector<int64_t> sorted = p;
+    std::sort(sorted.begin(), sorted.end());
+    for (int64_t k = 0; k < 37; ++k) CHECK(sorted[k] == k);  // a permutation of 0..36
+  }
+  CHECK(!std::equal(order.begin(), order.begin() + 37, order.begin() + 37));  // reshuffled
+  CHECK_THROWS_WITH(analysis::SpamLangPasses(analysis::SpamLang(37, 3, 1.1)), Catch::Contains("need uniform symbols"));
+}
+
+TEST_CASE("spamlang cover: more steps at large V, and no symbol unseen", "[experiments][spamlang]") {
+  analysis::SpamLangConfig cfg;
+  cfg.model.n_layer = 1;
+  cfg.model.n_head = 1;
+  cfg.steps = 3;
+  cfg.batch = 16;
+  cfg.seq_len = 2;
+  cfg.eval_sequences = 16;
+  cfg.vocabs = {8, 100};
+  cfg.dims = {4};
+  cfg.control = false;
+  const auto iid = analysis::run_spamlang(cfg);  // 48 i.i.d. draws cannot cover V = 100
+  REQUIRE(iid.runs.size() == 2);
+  CHECK(iid.runs[1].steps == 3);
+  CHECK(iid.runs[1].unseen_symbols >= 52);
+  cfg.cover = 2;
+  cfg.control = true;
+  const auto cov = analysis::run_spamlang(cfg);
+  REQUIRE(cov.runs.size() == 2);
+  CHECK(cov.runs[0].steps == 3);    // 2 x 8 / 16 = 1 < 3
+  CHECK(cov.runs[1].steps == 13);   // ceil(2 x 100 / 16)
+  CHECK(cov.controls[1].steps == 13);
+  for (const auto& r : cov.runs) CHECK(r.unseen_symbols == 0);
+  CHECK(cov.runs[1].losses.size() == 13);
+  cfg.zipf = 1.0;
+  CHECK_THROWS_WITH(analysis::run_spamlang(cfg), Catch::Contains("cover needs uniform symbols"));
+}
+
 TEST_CASE("spamlang: small V with roomy D learns, large V/D does not, the full-rank control does",
           "[experiments][spamlang]") {
   analysis::SpamLangConfig cfg;

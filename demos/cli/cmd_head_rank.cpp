@@ -25,7 +25,7 @@ int run_head_rank(const Args& args) {
             "plot the loss curves and report the token-efficiency ratio: tokens the highest-rank model needs to\n"
             "reach the lowest-rank model's final loss / tokens the lowest-rank model used (running-mean smoothed).");
   o.add("ranks", "4,16,64", "comma-separated head ranks r (each 1..D)")
-      .add("text", "", "training text file, byte-level V = 256 (default: Debian's fortunes corpus)")
+      .add("text", "", "training text file (default: Debian's fortunes corpus); ids from --tokenizer")
       .flag("spamlang", "train on SpamLang instead of text")
       .add("vocab", "1024", "SpamLang vocabulary size (with --spamlang)")
       .add("zipf", "0", "SpamLang Zipf exponent (with --spamlang; 0: uniform)")

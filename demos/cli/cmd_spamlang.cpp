@@ -36,6 +36,8 @@ int run_spamlang(const Args& args) {
       .add("seeds", "1", "seeds per (V, D): mean and spread are over these")
       .add("seed", "0", "first seed (initialisation and data)")
       .add("zipf", "0", "Zipf exponent s of the symbol distribution (0: uniform)")
+      .add("cover", "0", "K > 0: training symbols in shuffled passes over the vocabulary, and each V trains "
+                         "max(steps, ceil(K V / batch)) steps, so every symbol is seen K times (uniform only)")
       .add("eval-seqs", "512", "held-out sequences for accuracy and loss")
       .add("control-lr", "0.1", "peak lr of the control table (AdamW moves each entry ~lr per step, so a table needs more than an LM)")
       .flag("no-control", "skip the direct-logit-table control (it costs V^2 parameters)")
@@ -58,6 +60,7 @@ int run_spamlang(const Args& args) {
   cfg.warmup = o.integer("warmup");
   cfg.seeds = o.integer("seeds");
   cfg.zipf = o.number("zipf");
+  cfg.cover = o.integer("cover");
   cfg.eval_sequences = o.integer("eval-seqs");
   cfg.control = !o.on("no-control");
   cfg.control_lr = o.number("control-lr");
@@ -68,9 +71,10 @@ int run_spamlang(const Args& args) {
     std::fflush(stdout);
   };
   const std::string dir = make_run_dir("spamlang", o.str("out"));
-  std::printf("spamlang: %zu vocab sizes x %zu widths x %ld seeds, %s backbone, %ld steps x %ld sequences x %ld "
+  std::printf("spamlang: %zu vocab sizes x %zu widths x %ld seeds, %s backbone, %ld steps%s x %ld sequences x %ld "
               "tokens -> %s\n",
               cfg.vocabs.size(), cfg.dims.size(), long(cfg.seeds), cfg.model.backbone.c_str(), long(cfg.steps),
+              cfg.cover > 0 ? strf(" (or more: every symbol seen %ld times)", long(cfg.cover)).c_str() : "",
               long(cfg.batch), long(cfg.seq_len), dir.c_str());
   std::fflush(stdout);
   const analysis::SpamLangResult res = analysis::run_spamlang(cfg);
@@ -79,14 +83,16 @@ int run_spamlang(const Args& args) {
   using nlohmann::json;
   json runs = json::array(), controls = json::array(), curves = json::array(), summary = json::array();
   for (const auto& r : res.runs)
-    runs.push_back({{"vocab", r.vocab}, {"dim", r.dim}, {"seed", r.seed}, {"final_loss", r.final_loss},
+    runs.push_back({{"vocab", r.vocab}, {"dim", r.dim}, {"seed", r.seed}, {"steps", r.steps},
+                    {"unseen_symbols", r.unseen_symbols}, {"final_loss", r.final_loss},
                     {"accuracy", r.accuracy}, {"destroyed_fraction", r.destroyed_fraction}});
   for (const auto& c : res.controls)
-    controls.push_back({{"kind", "direct_logit_table"}, {"vocab", c.vocab}, {"seed", c.seed},
+    controls.push_back({{"kind", "direct_logit_table"}, {"vocab", c.vocab}, {"seed", c.seed}, {"steps", c.steps},
                         {"final_loss", c.final_loss}, {"accuracy", c.accuracy}});
   // mean and spread over seeds per (V, D)
   struct Cell {
     std::vector<double> acc, loss, destroyed;
+    int64_t steps = 0;  // the same for every seed of a (V, D)
   };
   std::map<std::pair<int64_t, int64_t>, Cell> cells;
   for (const auto& r : res.runs) {
@@ -94,6 +100,7 @@ int run_spamlang(const Args& args) {
     c.acc.push_back(r.accuracy);
     c.loss.push_back(r.final_loss);
     c.destroyed.push_back(r.destroyed_fraction);
+    c.steps = r.steps;
   }
   std::map<int64_t, Cell> control_cells;
   for (const auto& c : res.controls) {
@@ -101,7 +108,7 @@ int run_spamlang(const Args& args) {
     control_cells[c.vocab].loss.push_back(c.final_loss);
   }
   std::ostringstream table;
-  table << strf("%8s %6s %8s %17s %15s %17s\n", "V", "D", "V/D", "accuracy", "held-out loss", "destroyed");
+  table << strf("%8s %6s %8s %6s %17s %15s %17s\n", "V", "D", "V/D", "steps", "accuracy", "held-out loss", "destroyed");
   std::ostringstream summary_csv;
   summary_csv << "vocab,dim,seeds,accuracy_mean,accuracy_std,accuracy_min,accuracy_max,loss_mean,loss_std,"
                  "destroyed_mean,destroyed_std\n";
@@ -113,16 +120,16 @@ int run_spamlang(const Args& args) {
                          {"accuracy", {{"mean", a.mean}, {"std", a.std}, {"min", a.min}, {"max", a.max}}},
                          {"final_loss", {{"mean", l.mean}, {"std", l.std}}},
                          {"destroyed_fraction", {{"mean", d.mean}, {"std", d.std}}}});
-      table << strf("%8ld %6ld %8.1f %8.3f +- %5.3f %7.3f +- %5.3f %8.4f +- %6.4f\n", long(V), long(D),
-                    double(V) / double(D), a.mean, a.std, l.mean, l.std, d.mean, d.std);
+      table << strf("%8ld %6ld %8.1f %6ld %8.3f +- %5.3f %7.3f +- %5.3f %8.4f +- %6.4f\n", long(V), long(D),
+                    double(V) / double(D), long(c.steps), a.mean, a.std, l.mean, l.std, d.mean, d.std);
       summary_csv << V << "," << D << "," << c.acc.size() << "," << num(a.mean) << "," << num(a.std) << ","
                   << num(a.min) << "," << num(a.max) << "," << num(l.mean) << "," << num(l.std) << "," << num(d.mean)
                   << "," << num(d.std) << "\n";
     }
     if (control_cells.count(V)) {
       const Spread a = spread(control_cells[V].acc), l = spread(control_cells[V].loss);
-      table << strf("%8ld %6s %8s %8.3f +- %5.3f %7.3f +- %5.3f %17.4f\n", long(V), "table", "-", a.mean, a.std, l.mean,
-                    l.std, 0.0);
+      table << strf("%8ld %6s %8s %6s %8.3f +- %5.3f %7.3f +- %5.3f %17.4f\n", long(V), "table", "-", "", a.mean, a.std,
+                    l.mean, l.std, 0.0);
     }
   }
   for (const auto& r : res.runs)
@@ -144,6 +151,7 @@ int run_spamlang(const Args& args) {
                  {"seeds", cfg.seeds},
                  {"seed", cfg.model.seed},
                  {"zipf", cfg.zipf},
+                 {"cover", cfg.cover},
                  {"eval_sequences", cfg.eval_sequences},
                  {"accuracy_positions", "all"},
                  {"control", cfg.control ? "direct_logit_table" : "none"},
@@ -157,9 +165,10 @@ int run_spamlang(const Args& args) {
 
   // ---- CSVs -------------------------------------------------------------------------------------
   std::ostringstream runs_csv, ctrl_csv, curve_csv;
-  runs_csv << "vocab,dim,seed,final_loss,accuracy,destroyed_fraction,seconds\n";
+  runs_csv << "vocab,dim,seed,steps,unseen_symbols,final_loss,accuracy,destroyed_fraction,seconds\n";
   for (const auto& r : res.runs)
-    runs_csv << r.vocab << "," << r.dim << "," << r.seed << "," << num(r.final_loss) << "," << num(r.accuracy) << ","
+    runs_csv << r.vocab << "," << r.dim << "," << r.seed << "," << r.steps << "," << r.unseen_symbols << ","
+             << num(r.final_loss) << "," << num(r.accuracy) << ","
              << num(r.destroyed_fraction) << "," << num(r.seconds) << "\n";
   ctrl_csv << "vocab,seed,final_loss,accuracy,seconds\n";
   for (const auto& c : res.controls)
