@@ -235,7 +235,11 @@ TEST_CASE("spamlang command: files, JSON keys, values in range, every backbone",
     REQUIRE(j.size() == 2);
     REQUIRE(j["runs"].size() == 2 * 2 * 2);
     for (const auto& r : j["runs"]) {
-      REQUIRE(r.size() == 6);  // exactly vocab, dim, seed, final_loss, accuracy, destroyed_fraction
+      // exactly vocab, dim, seed, steps, unseen_symbols, final_loss, accuracy, destroyed_fraction
+      REQUIRE(r.size() == 8);
+      REQUIRE(r["steps"] == 6);  // no --cover: --steps for every V
+      REQUIRE(r["unseen_symbols"].get<int64_t>() >= 0);
+      REQUIRE(r["unseen_symbols"].get<int64_t>() <= r["vocab"].get<int64_t>());
       REQUIRE((r["vocab"] == 8 || r["vocab"] == 32));
       REQUIRE((r["dim"] == 4 || r["dim"] == 8));
       REQUIRE((r["seed"] == 0 || r["seed"] == 1));
