@@ -11,10 +11,13 @@ namespace gs::analysis {
 
 namespace {
 
-// Singular values of G to report: 2 D (+ a few); the spectrum is exact (Gram matrix) by default
-// whenever min(N, V) <= 16384, and then reports every value anyway.
+// Singular values of G to report. The exact spectrum (Gram matrix, when min(N, V) is at most
+// exact_spectrum_max_side) computes every value anyway: report them all (the spectrum plot then
+// reaches 100%); beyond it the randomized top 2 D + 8.
 int64_t topk_for(const MonitorOptions& opt, int64_t N, int64_t V, int64_t D) {
-  return opt.topk >= 0 ? opt.topk : std::min<int64_t>(std::min(N, V), 2 * D + 8);
+  if (opt.topk >= 0) return opt.topk;
+  const int64_t side = std::min(N, V);
+  return side <= HeadMetricsOptions{}.exact_spectrum_max_side ? side : std::min<int64_t>(side, 2 * D + 8);
 }
 
 // The first backbone layer's output: "...blocks.0" (transformer) or "...layers.0" (gru, ssm),

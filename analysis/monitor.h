@@ -38,7 +38,9 @@ struct BottleneckSample {
 
 struct MonitorOptions {
   int64_t every = 25;     // measure when step % every == 0 (and at the last step)
-  int64_t topk = -1;      // singular values of G; -1: 2 D (+ a few), exact when N x V is small
+  // singular values of G to report; -1: all min(N, V) when the spectrum is exact (min(N, V) <=
+  // 16384, HeadMetricsOptions::exact_spectrum_max_side), else the top 2 D + 8 (randomized)
+  int64_t topk = -1;
   bool leak_test = false; // also run the leak test at every measurement (it holds [N, V] logits)
   // Measure inside the head's fused loss when it has one (LMHead::fused_loss, no bias): the loss
   // and G come from one chunked linear_cross_entropy pass, the metrics from its chunks, the node

@@ -119,6 +119,13 @@ TEST_CASE("monitor: the fused pass measures what the logits node gives (every ba
     CHECK(close(f.loss, l.loss));
     CHECK(close(f.loss, model->loss(b.inputs, b.targets).item<double>()));
     require_same_metrics(f.head, l.head);
+    // by default every singular value of the exact spectrum (min(N, V) = 36), whose squares sum
+    // to ||G||_F^2
+    REQUIRE(f.head.spectrum.exact);
+    REQUIRE(f.head.spectrum.singular_values.size() == 36);
+    double sq = 0;
+    for (double v : f.head.spectrum.singular_values) sq += v * v;
+    CHECK(close(sq, f.head.logit_grad_norm * f.head.logit_grad_norm));
     // the trace of the fused backward: every node below the head has the unfused gradient
     REQUIRE(f.first_block_node == l.first_block_node);
     CHECK(close(f.first_block_relative, l.first_block_relative));
