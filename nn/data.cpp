@@ -1,5 +1,7 @@
 #include "nn/data.h"
 
+#include "nn/file_io.h"
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -97,8 +99,7 @@ std::optional<Batch> TokenStream::Epoch::next() {
 // ---- text sources -------------------------------------------------------------------------
 
 std::string load_text_file(const std::string& path) {
-  std::error_code ec;
-  if (fs::is_directory(path, ec)) fail(path, "is a folder, not a text file");
+  check_regular_file(path);  // a folder, FIFO or device is refused before any open
   std::ifstream in(path, std::ios::binary);
   if (!in) fail(path, "cannot open the text file: ", std::strerror(errno));
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

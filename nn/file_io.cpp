@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <string_view>
 
 #include "nn/safetensors.h"
 #include "tensor/error.h"
@@ -18,11 +19,65 @@ int64_t g_fail_after_bytes = -1;  // detail::inject_save_failure_after
 std::string errno_str(int e) { return std::strerror(e); }
 }  // namespace
 
+namespace {
+
+// A save may create `target` or replace a regular file there; anything else (a device such as
+// /dev/null, a FIFO, a socket, a folder, a symbolic link) is refused: rename() would replace the
+// node itself, e.g. turn /dev/null into a regular file.
+void check_replaceable(const std::string& target) {
+  struct stat st {};
+  if (::lstat(target.c_str(), &st) != 0) {
+    if (errno == ENOENT) return;
+    fail(target, "cannot stat: ", errno_str(errno));
+  }
+  if (S_ISREG(st.st_mode)) return;
+  fail(target, "exists and is not a regular file (",
+       S_ISDIR(st.st_mode) ? "a folder" : S_ISLNK(st.st_mode) ? "a symbolic link" : S_ISFIFO(st.st_mode) ? "a FIFO"
+       : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device" : "a special file",
+       "): refusing to replace it; write to a new or regular file instead");
+}
+
+// Temp files of an earlier save of the same target that was killed before it could clean up
+// (kill -9, power loss): "<target>.tmp.XXXXXX", mkstemp's six characters. Removed before the next
+// save of that target, so they do not pile up. (Two processes saving one target at the same
+// time would remove each other's: that is not supported anyway, the last rename would win.)
+void remove_stale_temps(const std::string& target) {
+  namespace fs = std::filesystem;
+  const fs::path t(target);
+  const std::string prefix = t.filename().string() + ".tmp.";
+  const fs::path dir = t.parent_path().empty() ? fs::path(".") : t.parent_path();
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    std::error_code e2;
+    if (name.size() == prefix.size() + 6 && name.compare(0, prefix.size(), prefix) == 0 &&
+        it->symlink_status(e2).type() == fs::file_type::regular)
+      fs::remove(it->path(), e2);  // best effort: a file we cannot remove is only clutter
+  }
+}
+
+}  // namespace
+
+void check_regular_file(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) fail(path, "cannot open: ", errno_str(errno));
+  if (S_ISDIR(st.st_mode)) fail(path, "is a folder, not a file");
+  if (!S_ISREG(st.st_mode)) fail(path, "not a regular file (a FIFO, device or socket is not read)");
+}
+
+void write_file_atomic(const std::string& path, std::string_view bytes) {
+  detail::AtomicFile f(path);
+  f.write(bytes.data(), bytes.size());
+  f.commit();
+}
+
 namespace detail {
 
 void inject_save_failure_after(int64_t bytes) { g_fail_after_bytes = bytes; }
 
 AtomicFile::AtomicFile(const std::string& target) : target_(target), tmp_(target + ".tmp.XXXXXX") {
+  check_replaceable(target_);
+  remove_stale_temps(target_);
   fd_ = ::mkstemp(tmp_.data());
   if (fd_ < 0) fail(target_, "cannot create a temp file beside it: ", errno_str(errno));
   ::fchmod(fd_, 0644);  // mkstemp makes 0600; a saved file is an ordinary file
@@ -62,6 +117,7 @@ void AtomicFile::commit() {
   const int fd = fd_;
   fd_ = -1;
   if (::close(fd) != 0) fail(target_, "closing ", tmp_, " failed: ", errno_str(errno));
+  check_replaceable(target_);  // again: the target may have changed while we wrote
   if (::rename(tmp_.c_str(), target_.c_str()) != 0) fail(target_, "renaming ", tmp_, " over it failed: ", errno_str(errno));
   committed_ = true;
   const std::filesystem::path parent = std::filesystem::path(target_).parent_path();
@@ -76,7 +132,10 @@ void AtomicFile::commit() {
 }
 
 ReadFile::ReadFile(const std::string& path) : path_(path) {
-  fd_ = ::open(path.c_str(), O_RDONLY);
+  check_regular_file(path);  // before open(): opening a FIFO for reading blocks until a writer comes
+  // O_NONBLOCK: should the path have become a FIFO since the check, open() still returns at once
+  // (and the fstat below refuses it); for a regular file the flag changes nothing
+  fd_ = ::open(path.c_str(), O_RDONLY | O_NONBLOCK);
   if (fd_ < 0) fail(path_, "cannot open: ", errno_str(errno));
   struct stat st {};
   if (::fstat(fd_, &st) != 0) {

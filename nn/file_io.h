@@ -1,15 +1,33 @@
 #pragma once
-// Internal to nn/: the file plumbing shared by the safetensors and .npy formats. Every error is a
-// gs::Error starting with the target path.
+// The file plumbing of the safetensors and .npy formats (detail::, used by nn/) and the two
+// rules every file the project reads or writes follows (also used by the CLI). Every error is a
+// gs::Error starting with the path.
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
+
+namespace gs::nn {
+
+// Throws unless path names an existing regular file ("is a folder", "not a regular file (a FIFO,
+// device or socket is not read)", "cannot open: <errno>"). Uses stat() before any open(): a FIFO
+// is refused instead of blocking the program.
+void check_regular_file(const std::string& path);
+
+// Writes bytes to path atomically: a temp file beside it, fsync, rename over it. Creates path or
+// replaces a regular file; refuses anything else that exists there (a device such as /dev/null,
+// a FIFO, a folder, a symbolic link), before writing and again just before the rename. A failure
+// leaves the previous file untouched and no temp file behind.
+void write_file_atomic(const std::string& path, std::string_view bytes);
+
+}  // namespace gs::nn
 
 namespace gs::nn::detail {
 
 // Atomic write: a temp file beside the target, owned until commit() (fsync, close, rename over
 // the target, fsync the folder); any exit before commit() removes it, so a failed save never
-// damages the previous file. Honours inject_save_failure_after (nn/safetensors.h).
+// damages the previous file. A target that exists and is not a regular file is refused (see
+// write_file_atomic). Honours inject_save_failure_after (nn/safetensors.h).
 class AtomicFile {
  public:
   explicit AtomicFile(const std::string& target);
@@ -26,7 +44,8 @@ class AtomicFile {
   bool committed_ = false;
 };
 
-// A regular file opened for positioned reads; read_at throws on short files.
+// A regular file opened for positioned reads (check_regular_file first); read_at throws on short
+// files.
 class ReadFile {
  public:
   explicit ReadFile(const std::string& path);

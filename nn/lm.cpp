@@ -1,6 +1,9 @@
 #include "nn/lm.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdio>
 #include <functional>
 
 #include "autograd/ops.h"
@@ -60,6 +63,14 @@ BackboneConfig LMConfig::backbone_config() const {
   return b;
 }
 
+namespace {
+std::string fmt_gib(double bytes) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%.3g GiB", bytes / double(int64_t{1} << 30));
+  return b;
+}
+}  // namespace
+
 void LMConfig::validate() const {
   if (!known(backbone_names(), backbone))
     fail("LMConfig", "unknown backbone '", backbone, "' (valid: ", joined(backbone_names()), ")");
@@ -72,6 +83,19 @@ void LMConfig::validate() const {
   if (dtype == kInt64) fail("LMConfig", "dtype must be float32 or float64");
   if (!tok::is_tokenizer_name(tokenizer))
     fail("LMConfig", "unknown tokenizer '", tokenizer, "' (valid: ", tok::tokenizer_names(), ")");
+  // A configuration read from a file is checked before anything is allocated: a few bytes of
+  // config (n_layer = 1e9, d_model = 30000) must not make the program build for minutes and then
+  // run out of memory. An upper estimate of the parameters (per layer 4 D^2 attention plus
+  // 2 mlp_ratio D^2 MLP, which also bounds the GRU's 6 D^2 and the SSM's; embeddings and an untied
+  // head V D each; positions context D), computed in double so that no product overflows.
+  const double D = double(d_model), params = 2.0 * double(vocab) * D + double(context) * D +
+                                             double(n_layer) * (4.0 + 2.0 * double(mlp_ratio)) * D * D;
+  const double bytes = params * double(dtype_size(dtype));
+  const double machine = double(::sysconf(_SC_PHYS_PAGES)) * double(::sysconf(_SC_PAGESIZE));
+  if (machine > 0 && bytes > machine)
+    fail("LMConfig", "the parameters alone would take about ", fmt_gib(bytes), " (vocab = ", vocab, ", d_model = ",
+         d_model, ", n_layer = ", n_layer, ", mlp_ratio = ", mlp_ratio, ", context = ", context,
+         "), more than this machine's ", fmt_gib(machine), " of memory");
 }
 
 std::map<std::string, std::string> LMConfig::to_map() const {

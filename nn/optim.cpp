@@ -102,11 +102,19 @@ void Optimizer::load_state(const std::map<std::string, Tensor>& state) {
   // check everything before writing anything: a failed load leaves the optimiser unchanged
   const Tensor& st = state.at("step");
   if (!st.defined() || st.numel() != 1) fail(where, "'step' must be a single number");
+  // Steps are counted in int64 and pass through double (a float tensor may hold them): beyond 2^53
+  // neither is exact, and near 2^63 the conversion and the next ++ overflow. No run takes 2^53 steps.
+  constexpr double kMaxStep = 9007199254740992.0;  // 2^53
+  auto check_step = [&](const std::string& n, double v) {
+    if (!(v >= 0) || v != std::floor(v) || v > kMaxStep)
+      fail(where, "'", n, "' must be a whole number in [0, 2^53], got ", v);
+  };
   const double sv = st.item<double>();
-  if (!(sv >= 0) || sv != std::floor(sv)) fail(where, "'step' must be a whole number >= 0, got ", sv);
+  check_step("step", sv);
   for (const auto& [n, dst] : mine) {
     const Tensor& src = state.at(n);
     if (!src.defined()) fail(where, "'", n, "' is an undefined tensor");
+    if (n.size() >= 5 && n.compare(n.size() - 5, 5, ".step") == 0 && src.numel() == 1) check_step(n, src.item<double>());
     if (src.shape() != dst.shape())
       fail(where, "'", n, "' has shape ", shape_str(src.shape()), ", the optimiser expects ", shape_str(dst.shape()));
     if (is_floating(src.dtype()) != is_floating(dst.dtype()))

@@ -34,6 +34,16 @@ void progress_line(bool tty, int64_t step, int64_t total, double loss, double tp
   }
 }
 
+// The sizes the schedule and the loop need, checked before either is built (the schedule's own
+// message, "warmup must be >= 0", would not name the field the caller set).
+TrainConfig checked(TrainConfig c) {
+  if (c.steps < 0 || c.batch < 1 || c.seq_len < 1)
+    fail("Trainer", "steps >= 0, batch >= 1 and seq_len >= 1 required, got steps = ", c.steps, ", batch = ", c.batch,
+         ", seq_len = ", c.seq_len);
+  if (c.checkpoint_every < 0) fail("Trainer", "checkpoint_every must be >= 0 (0: only at the end), got ", c.checkpoint_every);
+  return c;
+}
+
 }  // namespace
 
 std::unique_ptr<Optimizer> make_optimizer(const TrainConfig& c, const NamedTensors& params) {
@@ -46,15 +56,12 @@ std::unique_ptr<Optimizer> make_optimizer(const TrainConfig& c, const NamedTenso
 Trainer::Trainer(std::shared_ptr<LanguageModel> model, TokenStream data, TrainConfig config)
     : model_(std::move(model)),
       data_(std::move(data)),
-      config_(std::move(config)),
+      config_(checked(std::move(config))),
       // short runs: warmup never longer than the run itself
       schedule_(make_schedule(config_.schedule, config_.lr, std::min(config_.warmup, config_.steps),
                               std::max<int64_t>(1, config_.steps), config_.lr * config_.min_lr_ratio)),
       data_gen_(config_.seed) {
   if (!model_) fail("Trainer", "model is null");
-  if (config_.steps < 0 || config_.batch < 1 || config_.seq_len < 1)
-    fail("Trainer", "steps >= 0, batch >= 1 and seq_len >= 1 required, got steps = ", config_.steps,
-         ", batch = ", config_.batch, ", seq_len = ", config_.seq_len);
   if (config_.seq_len > model_->config().context && model_->config().backbone == "transformer")
     fail("Trainer", "seq_len ", config_.seq_len, " exceeds the model's context ", model_->config().context);
   if (data_.vocab_size() > model_->config().vocab)
@@ -71,10 +78,19 @@ void Trainer::resume(const std::string& path) {
   Checkpoint ck = load_checkpoint(path);
   const LMConfig saved = LMConfig::from_map(ck.config, /*strict=*/false);
   if (saved.tokenizer != model_->config().tokenizer)
-    fail(path, ": checkpoint was trained on ids of the '", saved.tokenizer, "' tokenizer, this run uses '",
+    fail(path, "checkpoint was trained on ids of the '", saved.tokenizer, "' tokenizer, this run uses '",
          model_->config().tokenizer, "'");
-  if (!(saved == model_->config()))
-    fail(path, ": checkpoint was written for a different model configuration");
+  if (!(saved == model_->config())) {
+    // name every field that differs, with both values
+    const auto old_map = saved.to_map(), new_map = model_->config().to_map();
+    std::string diff;
+    for (const auto& [k, v] : old_map) {
+      const auto it = new_map.find(k);
+      if (it != new_map.end() && it->second != v)
+        diff += (diff.empty() ? "" : ", ") + k + " " + v + " in the checkpoint, " + it->second + " in this run";
+    }
+    fail(path, "checkpoint was written for a different model configuration (", diff, ")");
+  }
   // validate everything before writing anything: load_model_state and load_state each check
   // names and shapes first and write nothing on failure
   load_model_state(ck, *model_);

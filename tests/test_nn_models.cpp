@@ -223,6 +223,16 @@ TEST_CASE("configs: factory errors and the string-map round trip", "[nn][lm]") {
   LMConfig c2 = cfg;
   c2.rank = 0;
   REQUIRE_THROWS_WITH(c2.validate(), Catch::Contains("rank >= 1"));
+  // sizes from a file are bounded before anything is built: these took minutes and all memory
+  for (const char* field : {"n_layer", "d_model"}) {
+    INFO(field);
+    auto huge = m;
+    huge[field] = std::string(field) == "n_layer" ? "9007199254740992" : "1000000";
+    const LMConfig h = LMConfig::from_map(huge);
+    REQUIRE_THROWS_WITH(h.validate(), Catch::Contains("the parameters alone would take about") &&
+                                          Catch::Contains("more than this machine's"));
+    REQUIRE_THROWS_WITH(make_language_model(h), Catch::Contains("the parameters alone would take about"));
+  }
   c2 = cfg;
   c2.tied = true;
   REQUIRE_THROWS_WITH(make_language_model(c2), Catch::Contains("tied embeddings need the full head"));

@@ -14,6 +14,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <cstdint>
+
 #include "autograd/engine.h"
 #include "autograd/ops.h"
 #include "autograd/variable.h"
@@ -277,7 +279,20 @@ TEST_CASE("state names, load_state rejects missing, unexpected and misshapen ent
   REQUIRE(opt.steps() == 0);  // nothing was written
   auto negative = st;
   negative["step"] = scalar(-1, kInt64);
-  REQUIRE_THROWS_WITH(opt.load_state(negative), Contains("'step' must be a whole number >= 0"));
+  REQUIRE_THROWS_WITH(opt.load_state(negative), Contains("'step' must be a whole number in [0, 2^53], got -1"));
+  // near INT64_MAX the step counter overflowed on the next save or step (saved back as INT64_MIN)
+  for (const char* name : {"step", "w.step"}) {
+    INFO(name);
+    auto huge = st;
+    huge[name] = scalar(9.2e18, kInt64);  // just below INT64_MAX (2^63 itself does not fit)
+    REQUIRE_THROWS_WITH(opt.load_state(huge), Contains(std::string("'") + name + "' must be a whole number in [0, 2^53]"));
+    huge[name] = scalar(1e300, kFloat64);
+    REQUIRE_THROWS_WITH(opt.load_state(huge), Contains(std::string("'") + name + "' must be a whole number in [0, 2^53]"));
+  }
+  auto at_limit = st;
+  at_limit["step"] = scalar(9007199254740992.0, kInt64);  // 2^53 itself is accepted
+  opt.load_state(at_limit);
+  REQUIRE(opt.steps() == 9007199254740992);
 }
 
 TEST_CASE("parameters without a gradient are skipped, their state does not advance", "[nn][optim]") {

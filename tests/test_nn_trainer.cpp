@@ -1,6 +1,8 @@
 // The training loop: learns, is deterministic, and resumes from a checkpoint bit for bit.
 #include <catch2/catch.hpp>
 
+#include "demos/cli/commands.h"
+
 #include <cstdio>
 #include <filesystem>
 
@@ -94,7 +96,10 @@ TEST_CASE("trainer: same seed, same losses, resume reproduces the uninterrupted 
   LMConfig other = tiny();
   other.d_model = 8;
   Trainer c(make_language_model(other), periodic(), cfg(12));
-  REQUIRE_THROWS_WITH(c.resume(path), Catch::Matchers::Contains("different model configuration"));
+  // the message names the differing field with both values, and has no doubled ": "
+  REQUIRE_THROWS_WITH(c.resume(path), Catch::Matchers::Contains(path + ": checkpoint was written for a different model "
+                                                                        "configuration (d_model ") &&
+                                          Catch::Matchers::Contains(" in the checkpoint, 8 in this run)"));
   REQUIRE(c.step() == 0);
   std::remove(path.c_str());
 }
@@ -108,4 +113,20 @@ TEST_CASE("trainer: bad configurations are named", "[nn][trainer]") {
   c.seq_len = 64;
   REQUIRE_THROWS_WITH(Trainer(make_language_model(tiny()), periodic(), c),
                       "Trainer: seq_len 64 exceeds the model's context 16");
+  // negative steps name the field (it used to surface as the schedule's "warmup must be >= 0")
+  c = cfg(5);
+  c.steps = -1;
+  REQUIRE_THROWS_WITH(Trainer(make_language_model(tiny()), periodic(), c),
+                      Catch::Matchers::StartsWith("Trainer: steps >= 0") && Catch::Matchers::Contains("steps = -1"));
+  c = cfg(5);
+  c.checkpoint_every = -5;
+  REQUIRE_THROWS_WITH(Trainer(make_language_model(tiny()), periodic(), c),
+                      Catch::Matchers::Contains("checkpoint_every must be >= 0") && Catch::Matchers::Contains("-5"));
+}
+
+TEST_CASE("train command: --save-every below 1 and --steps below 0 are refused by name", "[nn][trainer][cli]") {
+  for (const char* every : {"0", "-5"})
+    REQUIRE_THROWS_WITH(cli::run_train({"--steps", "2", "--save-every", every, "--checkpoint", "/nonexistent/ck"}),
+                        Catch::Matchers::Contains("option --save-every: must be >= 1"));
+  REQUIRE_THROWS_WITH(cli::run_train({"--steps", "-1"}), Catch::Matchers::Contains("option --steps: must be >= 0"));
 }

@@ -1,6 +1,8 @@
 // gradscope train: trains a language model on a text file (byte-level, V = 256) or the default
 // corpus (Debian's fortunes), with periodic checkpoints and --resume.
 #include <cstdio>
+#include <stdexcept>
+#include <string>
 
 #include "demos/cli/commands.h"
 #include "demos/cli/device_option.h"
@@ -19,7 +21,7 @@ int run_train(const Args& args) {
       .add("batch", "16", "sequences per step")
       .add("lr", "3e-3", "peak learning rate (AdamW, warmup + cosine)")
       .add("checkpoint", "", "checkpoint path (written atomically every --save-every steps and at the end)")
-      .add("save-every", "100", "steps between checkpoints")
+      .add("save-every", "100", "steps between checkpoints (>= 1; the last step always saves)")
       .flag("resume", "continue from --checkpoint");
   add_tokenizer_option(o);
   add_device_option(o);
@@ -38,6 +40,11 @@ int run_train(const Args& args) {
   tc.checkpoint_path = o.str("checkpoint");
   tc.checkpoint_every = o.integer("save-every");
   if (o.on("resume") && tc.checkpoint_path.empty()) throw Error("train: --resume needs --checkpoint");
+  if (tc.steps < 0) throw std::runtime_error("option --steps: must be >= 0, got " + std::to_string(tc.steps));
+  if (tc.batch < 1) throw std::runtime_error("option --batch: must be >= 1, got " + std::to_string(tc.batch));
+  // 0 or a negative interval used to switch periodic saves off without a word
+  if (tc.checkpoint_every < 1)
+    throw std::runtime_error("option --save-every: must be >= 1, got " + std::to_string(tc.checkpoint_every));
   nn::Trainer trainer(model, std::move(data), tc);
   if (o.on("resume")) trainer.resume(tc.checkpoint_path);
   std::printf("model: %s backbone, %s head, %ld parameters; %ld tokens of text\n", model->config().backbone.c_str(),

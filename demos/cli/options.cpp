@@ -1,6 +1,7 @@
 #include "demos/cli/options.h"
 
 #include <cctype>
+#include <cmath>
 #include <cstdio>
 #include <stdexcept>
 
@@ -44,7 +45,16 @@ bool Options::parse(const std::vector<std::string>& args) {
     auto it = opts_.find(key);
     if (it == opts_.end() || it->second.is_positional) throw std::runtime_error("unknown option --" + key + "\n" + help());
     if (it->second.is_flag) {
-      it->second.flag_set = true;
+      // --flag sets it; --flag=VALUE says which way (a value that is neither is refused, never
+      // read as "on")
+      if (eq == std::string::npos || value == "true" || value == "yes" || value == "1" || value == "on") {
+        it->second.flag_set = true;
+      } else if (value == "false" || value == "no" || value == "0" || value == "off") {
+        it->second.flag_set = false;
+      } else {
+        throw std::runtime_error("option --" + key + ": a flag takes no value, or one of true, yes, 1, on, false, no, "
+                                 "0, off; got '" + value + "'");
+      }
       continue;
     }
     if (eq == std::string::npos) {
@@ -87,6 +97,8 @@ double Options::number(const std::string& name) const {
     used = 0;
   }
   if (used == 0 || used != v.size()) throw std::runtime_error("option --" + name + ": '" + v + "' is not a number");
+  // no option means anything by NaN or infinity: refuse them here rather than train on them
+  if (!std::isfinite(r)) throw std::runtime_error("option --" + name + ": must be a finite number, got '" + v + "'");
   return r;
 }
 

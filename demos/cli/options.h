@@ -22,7 +22,9 @@ class Options {
 
   std::string str(const std::string& name) const;
   int64_t integer(const std::string& name) const;
-  double number(const std::string& name) const;
+  double number(const std::string& name) const;  // finite only: nan, inf are refused naming the option
+  // A flag: false unless given as --name (or --name=true|yes|1|on; =false|no|0|off clears it;
+  // any other value is refused).
   bool on(const std::string& name) const;
   bool has(const std::string& name) const { return opts_.count(name) > 0; }  // declared?
   std::string help() const;

@@ -1,5 +1,7 @@
 #include "demos/cli/output.h"
 
+#include "nn/file_io.h"
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -25,24 +27,6 @@ std::string make_run_dir(const std::string& command, const std::string& explicit
   return dir.string();
 }
 
-void write_file_atomic(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) fail(path, "cannot write (", std::strerror(errno), ")");
-    out << text;
-    out.flush();
-    if (!out) {
-      std::remove(tmp.c_str());
-      fail(path, "write failed");
-    }
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::remove(tmp.c_str());
-    fail(path, "cannot rename into place: ", ec.message());
-  }
-}
+void write_file_atomic(const std::string& path, const std::string& text) { nn::write_file_atomic(path, text); }
 
 }  // namespace gs::cli
