@@ -269,6 +269,9 @@ TEST_CASE("analyze: each bad input -> one message naming the file and the proble
       {"both modes", [] {}, {"--head", f.W, "--checkpoint", f.H, "--json", out}, "give either", ""},
       {"bad --topk", [] {}, {"--head", f.W, "--hidden", f.H, "--targets", f.y, "--topk", "-3", "--json", out},
        "--topk: must be >= 0", ""},
+      // it used to be capped without a word
+      {"--topk beyond min(N, V)", [] {}, {"--head", f.W, "--hidden", f.H, "--targets", f.y, "--topk", "1000000", "--json", out},
+       "--topk: 1000000 exceeds min(N, V)", ""},
   };
   for (const Case& c : cases) {
     INFO(c.what);

@@ -12,6 +12,7 @@
 // Every input is checked before any work (shapes, target range, NaN/Inf, the files themselves);
 // a problem throws one message naming the file, main() prints it and exits with code 2, and the
 // JSON file is written (atomically) only after everything succeeded.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -204,7 +205,9 @@ nlohmann::json num(double x) { return std::isfinite(x) ? nlohmann::json(x) : nlo
 
 // ---- the two modes ------------------------------------------------------------------------------
 
-analysis::HeadMetricsOptions metrics_options(const Options& o, int64_t D) {
+// D: the head's width; N, V: G's shape (G has min(N, V) singular values: a larger --topk is
+// refused rather than quietly capped).
+analysis::HeadMetricsOptions metrics_options(const Options& o, int64_t D, int64_t N, int64_t V) {
   analysis::HeadMetricsOptions opts;
   opts.ignore_index = kIgnoreIndex;
   opts.chunk = o.integer("chunk");
@@ -212,13 +215,17 @@ analysis::HeadMetricsOptions metrics_options(const Options& o, int64_t D) {
   const std::string k = o.str("topk");
   opts.topk = k == "auto" ? 2 * D : o.integer("topk");
   if (opts.topk < 0) fail("--topk", "must be >= 0 (0: no spectrum), got ", opts.topk);
+  if (k == "auto") opts.topk = std::min(opts.topk, std::min(N, V));
+  else if (opts.topk > std::min(N, V))
+    fail("--topk", opts.topk, " exceeds min(N, V) = ", std::min(N, V), ", the number of singular values G [", N, ", ", V,
+         "] has");
   opts.seed = static_cast<uint64_t>(o.integer("seed"));
   return opts;
 }
 
 nlohmann::json run_files(const Options& o, Device device) {
   const FileInputs in = load_file_inputs(o.str("hidden"), o.str("head"), o.str("targets"));
-  const auto opts = metrics_options(o, in.W.size(1));
+  const auto opts = metrics_options(o, in.W.size(1), in.H.size(0), in.W.size(0));
   // Checked on the host as read; then the same metrics on --device's copies.
   const analysis::HeadMetrics m =
       analysis::head_metrics(op::to(in.H, device), op::to(in.W, device), op::to(in.y, device), opts);
@@ -278,7 +285,7 @@ nlohmann::json run_checkpoint(const Options& o, Device device) {
   std::printf("model: %s backbone, %s head (rank %ld), step %ld of %s; batch %ld x %ld of %s\n", cfg.backbone.c_str(),
               cfg.head.c_str(), static_cast<long>(model->head()->rank()), static_cast<long>(ck.step), ck_path.c_str(),
               static_cast<long>(B), static_cast<long>(T), text_name.c_str());
-  const auto opts = metrics_options(o, W.size(1));
+  const auto opts = metrics_options(o, W.size(1), G.size(0), G.size(1));
   const analysis::HeadBasis basis = analysis::head_basis(W);
   // G from the model's own backward pass (includes a head bias, if any); loss from the same pass
   analysis::HeadMetrics m = analysis::grad_metrics(G, H, basis, opts);
