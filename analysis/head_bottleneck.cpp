@@ -175,7 +175,6 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 HeadMetrics assemble(const detail::GradSource& src, const Tensor& H, const HeadBasis& basis, int64_t dim,
                      const HeadMetricsOptions& opts, double basis_s) {
   HeadMetrics m;
-  m.tokens = src.valid_count();
   m.vocab = src.vocab();
   m.dim = dim;
   m.basis_rank = basis.rank;

@@ -96,12 +96,14 @@ class MetricsPass {
   // chunk_loss: their summed loss (NaN when unknown).
   void add(int64_t i0, const Tensor& G, const Tensor& Hc, double chunk_loss);
   int64_t rows_seen() const { return next_; }
-  // Writes the fields into out (loss, norms, fractions, per_token, update, run.direct_rows).
+  // Writes the fields into out (tokens, loss, norms, fractions, per_token, update,
+  // run.direct_rows); out.dim must be set (the update's rank bound is 2 dim).
   void finish(HeadMetrics& out);
 
  private:
   struct Acc;
   std::vector<uint8_t> valid_;
+  int64_t n_valid_ = 0;
   Tensor Q_;
   int64_t next_ = 0;
   std::unique_ptr<Acc> acc_;

@@ -51,9 +51,8 @@ MetricsPass::MetricsPass(std::vector<uint8_t> valid, const HeadBasis& basis, int
   Acc& u = *acc_;
   u.with_update = D > 0;
   u.head_term = head_term && D > 0;
-  int64_t n_valid = 0;
-  for (uint8_t v : valid_) n_valid += v;
-  u.per_token.reserve(static_cast<size_t>(n_valid));
+  for (uint8_t v : valid_) n_valid_ += v;
+  u.per_token.reserve(static_cast<size_t>(n_valid_));
   if (u.with_update) {
     u.K = op::to(basis.coeffs, device);
     u.KKt = op::matmul(u.K, u.K, false, true);
@@ -122,11 +121,10 @@ void MetricsPass::finish(HeadMetrics& out) {
   Acc& u = *acc_;
   const int64_t N = static_cast<int64_t>(valid_.size());
   if (next_ != N) fail("head_metrics", "internal: the pass saw ", next_, " of ", N, " rows");
-  int64_t n_valid = 0;
-  for (uint8_t v : valid_) n_valid += v;
   const double nan = std::numeric_limits<double>::quiet_NaN();
   const double g_sq = u.g_sq;
-  out.loss = n_valid > 0 ? u.loss / static_cast<double>(n_valid) : nan;
+  out.tokens = n_valid_;
+  out.loss = n_valid_ > 0 ? u.loss / static_cast<double>(n_valid_) : nan;
   out.logit_grad_norm = std::sqrt(g_sq);
   out.visible_norm = std::sqrt(u.vis_sq);
   out.destroyed_fraction = g_sq > 0 ? std::sqrt(u.des_sq / g_sq) : nan;

@@ -92,8 +92,6 @@ HeadMetrics HeadMetricsStream::finish() {
     fail("head_metrics", "HeadMetricsStream: finish() after ", s.pass->rows_seen(), " of ", s.N, " rows");
   s.finished = true;
   HeadMetrics m;
-  m.tokens = 0;
-  for (uint8_t v : s.valid) m.tokens += v;
   m.vocab = s.V;
   m.dim = s.D;
   m.basis_rank = s.basis.rank;
