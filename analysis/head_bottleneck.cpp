@@ -118,9 +118,20 @@ double percentile(const std::vector<double>& sorted, double q) {
 // float32 row cannot overflow it; float64 entries beyond 1e154 would, and are reported too).
 void check_finite(const char* what, const Tensor& x) {
   const std::vector<double> rs = op::row_sumsq(x).to_vector<double>();
-  for (size_t i = 0; i < rs.size(); ++i)
-    if (!std::isfinite(rs[i]))
-      fail("head_metrics", what, " ", shape_str(x.shape()), " has NaN or Inf (first in row ", i, ")");
+  for (size_t i = 0; i < rs.size(); ++i) {
+    if (std::isfinite(rs[i])) continue;
+    // a non-finite sum of squares: a NaN or Inf entry, or finite entries whose squares overflow
+    // (1e300 in float64); the two need different fixes, so the message tells them apart
+    const int64_t row = static_cast<int64_t>(i);
+    const std::vector<double> r = op::narrow(x, 0, row, 1).to_vector<double>();
+    double big = 0;
+    bool finite = true;
+    for (double e : r) finite &= std::isfinite(e), big = std::max(big, std::abs(e));
+    if (finite)
+      fail("head_metrics", what, " ", shape_str(x.shape()), " has entries too large to square in ", dtype_name(x.dtype()),
+           " (|x| up to ", big, " in row ", row, "): the metrics need finite squared norms; rescale it");
+    fail("head_metrics", what, " ", shape_str(x.shape()), " has NaN or Inf (first in row ", row, ")");
+  }
 }
 
 void check_matrix(const char* what, const Tensor& x) {

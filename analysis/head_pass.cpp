@@ -75,6 +75,12 @@ void MetricsPass::add(int64_t i0, const Tensor& G, const Tensor& Hc, double chun
   const Tensor P = op::matmul(G, Q_);  // [c, r]
   const std::vector<double> t = op::row_sumsq(G).to_vector<double>();
   const std::vector<double> v = op::row_sumsq(P).to_vector<double>();
+  // H and W were checked finite; G can still overflow (logits beyond the dtype's range from
+  // huge but finite inputs): say so here rather than let a NaN reach LAPACK in the spectrum
+  for (int64_t i = 0; i < c; ++i)
+    if (!std::isfinite(t[i]))
+      fail("head_metrics", "the logit gradient G is not finite in row ", i0 + i, " (its logits overflow ",
+           dtype_name(G.dtype()), "; the inputs are finite but too large: rescale H or W, or compute in float64)");
   std::vector<double> d(static_cast<size_t>(c));
   bool need_direct = false;
   for (int64_t i = 0; i < c; ++i) {

@@ -1,6 +1,7 @@
 #include "nn/checkpoint.h"
 
 #include <bit>
+#include <cmath>
 #include <cstdint>
 #include <charconv>
 #include <cstdio>
@@ -142,6 +143,14 @@ void load_model_state(const Checkpoint& ck, Module& model) {
       fail(ck.path, "model.", n, " has shape ", shape_str(t.shape()), ", the model expects ", shape_str(dst.shape()));
     if (t.dtype() != dst.dtype())
       fail(ck.path, "model.", n, " is ", dtype_name(t.dtype()), ", the model expects ", dtype_name(dst.dtype()));
+    // training refuses a non-finite loss, so a NaN or Inf weight means a damaged file: say so
+    // here, not later as a NaN loss
+    if (is_floating(t.dtype()) && t.numel() > 0) {
+      const std::vector<double> v = t.to_vector<double>();
+      for (size_t i = 0; i < v.size(); ++i)
+        if (!std::isfinite(v[i]))
+          fail(ck.path, "model.", n, " has a non-finite value (", v[i], " at flat index ", i, "): corrupt checkpoint?");
+    }
   }
   model.load_state(ck.model, /*strict=*/true);
 }

@@ -2,8 +2,11 @@
 
 #include "nn/file_io.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -36,6 +39,16 @@ TokenStream::TokenStream(std::vector<int64_t> tokens, int64_t vocab_size) : voca
 
 void TokenStream::check_bt(const char* op, int64_t B, int64_t T) const {
   if (B <= 0 || T <= 0) fail(op, "B and T must be positive, got B = ", B, ", T = ", T);
+  // the batch's ids (inputs and targets, int64) must fit this machine before they are allocated:
+  // a huge B otherwise surfaces as a bare std::bad_alloc (or, with overcommit, a killed process)
+  const double bytes = 16.0 * double(B) * double(T);
+  const double machine = double(::sysconf(_SC_PHYS_PAGES)) * double(::sysconf(_SC_PAGESIZE));
+  if (machine > 0 && bytes > machine) {
+    char buf[160];
+    std::snprintf(buf, sizeof buf, "%.3g GiB, more than this machine's %.1f GiB", bytes / double(1ull << 30),
+                  machine / double(1ull << 30));
+    fail(op, "B = ", B, " sequences of T = ", T, " tokens: their ids alone need ", buf);
+  }
   if (size() < T + 1)
     fail(op, "T = ", T, " needs at least ", T + 1, " tokens (inputs plus the next token), the stream has ", size());
 }

@@ -65,6 +65,21 @@ void check_regular_file(const std::string& path) {
   if (!S_ISREG(st.st_mode)) fail(path, "not a regular file (a FIFO, device or socket is not read)");
 }
 
+void check_writable_target(const std::string& path) {
+  if (path.empty()) fail("(empty path)", "no file name given");
+  check_replaceable(path);
+  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  const std::string dir = parent.empty() ? std::string(".") : parent.string();
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0) {
+    const int e = errno;
+    fail(path, "cannot be written: its folder ", dir, e == ENOENT ? " does not exist" : ": " + errno_str(e));
+  }
+  if (!S_ISDIR(st.st_mode)) fail(path, "cannot be written: ", dir, " is not a folder");
+  // W_OK for the new entry, X_OK to reach it; EROFS covers a read-only filesystem even for root
+  if (::access(dir.c_str(), W_OK | X_OK) != 0) fail(path, "cannot be written: folder ", dir, ": ", errno_str(errno));
+}
+
 void write_file_atomic(const std::string& path, std::string_view bytes) {
   detail::AtomicFile f(path);
   f.write(bytes.data(), bytes.size());

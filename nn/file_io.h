@@ -20,6 +20,12 @@ void check_regular_file(const std::string& path);
 // leaves the previous file untouched and no temp file behind.
 void write_file_atomic(const std::string& path, std::string_view bytes);
 
+// Throws unless write_file_atomic(path, ...) can succeed as far as can be known before writing:
+// path is new or a regular file, and its folder exists, is a folder and is writable (access(),
+// so a read-only filesystem counts). Commands call it for every destination before their work
+// starts, so a run does not fail at its end (or at its first checkpoint) on a bad path.
+void check_writable_target(const std::string& path);
+
 }  // namespace gs::nn
 
 namespace gs::nn::detail {

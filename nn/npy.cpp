@@ -298,6 +298,10 @@ Tensor load_npy(const std::string& path) {
       fail(path, "bad .npy header: shape ", shape_str(dims), " is impossibly large");
     numel *= static_cast<uint64_t>(n);
   }
+  // bytes, not only elements, stay below 2^62: numel * itemsize would wrap around 2^64 (shape
+  // (2^62,) of '<f8' "needed 0 bytes")
+  if (numel > (uint64_t{1} << 62) / d.itemsize)
+    fail(path, "bad .npy header: shape ", shape_str(dims), " of '", descr->text, "' needs more than 2^62 bytes");
   // Fortran order only matters for arrays with two or more non-trivial dims, but NumPy sets the
   // flag from the array's layout, so a True here means the writer did not save C order: refuse
   // rather than guess.

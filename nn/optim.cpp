@@ -119,6 +119,18 @@ void Optimizer::load_state(const std::map<std::string, Tensor>& state) {
       fail(where, "'", n, "' has shape ", shape_str(src.shape()), ", the optimiser expects ", shape_str(dst.shape()));
     if (is_floating(src.dtype()) != is_floating(dst.dtype()))
       fail(where, "'", n, "' has dtype ", dtype_name(src.dtype()), ", the optimiser expects ", dtype_name(dst.dtype()));
+    // A corrupt moment would otherwise surface steps later as "loss is nan ... lower the learning
+    // rate": name it here. A second moment is an average of squares, never negative.
+    if (is_floating(src.dtype()) && src.numel() > 0) {
+      const std::vector<double> v = src.to_vector<double>();
+      const bool second_moment = n.size() >= 11 && n.compare(n.size() - 11, 11, ".exp_avg_sq") == 0;
+      for (size_t i = 0; i < v.size(); ++i) {
+        if (!std::isfinite(v[i])) fail(where, "'", n, "' has a non-finite value (", v[i], " at flat index ", i, "): corrupt state?");
+        if (second_moment && v[i] < 0)
+          fail(where, "'", n, "' has a negative value (", v[i], " at flat index ", i,
+               "); a second moment is an average of squares: corrupt state?");
+      }
+    }
   }
   NoGradGuard no_grad;
   for (const auto& [n, dst] : mine) op::copy_(dst, op::to(state.at(n), dst.device()));

@@ -112,7 +112,10 @@ Entry parse_entry(const std::string& path, const std::string& name, const json& 
     else numel *= n;
     e.shape.push_back(static_cast<int64_t>(std::min<uint64_t>(n, uint64_t{1} << 62)));
   }
-  if (overflow) fail(path, "tensor '", name, "': shape ", shape_str(e.shape), " is absurdly large");
+  // bytes, not only elements, stay below 2^62: numel * 8 would wrap around 2^64 (a shape of 2^62
+  // float64 elements "needed 0 bytes")
+  if (overflow || numel > (uint64_t{1} << 62) / dtype_size(e.dtype))
+    fail(path, "tensor '", name, "': shape ", sh.dump(), " of ", dt, " needs more than 2^62 bytes (corrupt header?)");
 
   const json& off = v["data_offsets"];
   if (!off.is_array() || off.size() != 2) fail(path, "tensor '", name, "': data_offsets must be [begin, end]");

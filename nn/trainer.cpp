@@ -6,9 +6,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 
 #include "autograd/ops.h"
 #include "nn/checkpoint.h"
+#include "nn/file_io.h"
 
 namespace gs::nn {
 namespace {
@@ -44,7 +46,46 @@ TrainConfig checked(TrainConfig c) {
   return c;
 }
 
+constexpr const char* kRunPrefix = "run.";  // under the checkpoint's "config." keys
+
+std::string exact(double v) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
+}
+
+// FNV-1a over the little-endian bytes of every id: a fingerprint, not a security hash; it tells
+// another text or tokenizer apart from the one a checkpoint was trained on.
+std::string fingerprint(const TokenStream& data) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (const int64_t t : data.tokens()) {
+    uint64_t u = static_cast<uint64_t>(t);
+    for (int i = 0; i < 8; ++i, u >>= 8) h = (h ^ (u & 0xff)) * 0x100000001b3ull;
+  }
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "%lld tokens, vocab %lld, fnv1a64 %016llx", static_cast<long long>(data.size()),
+                static_cast<long long>(data.vocab_size()), static_cast<unsigned long long>(h));
+  return buf;
+}
+
 }  // namespace
+
+std::map<std::string, std::string> run_record(const TrainConfig& c, const TokenStream& data) {
+  return {{"steps", std::to_string(c.steps)},
+          {"batch", std::to_string(c.batch)},
+          {"seq_len", std::to_string(c.seq_len)},
+          {"optimizer", c.optimizer},
+          {"lr", exact(c.lr)},
+          {"momentum", exact(c.momentum)},
+          {"weight_decay", exact(c.weight_decay)},
+          {"schedule", c.schedule},
+          {"warmup", std::to_string(c.warmup)},
+          {"min_lr_ratio", exact(c.min_lr_ratio)},
+          {"clip", exact(c.clip)},
+          {"seed", std::to_string(c.seed)},
+          {"fused_loss", c.fused_loss ? "true" : "false"},
+          {"data", fingerprint(data)}};
+}
 
 std::unique_ptr<Optimizer> make_optimizer(const TrainConfig& c, const NamedTensors& params) {
   if (c.optimizer == "sgd") return std::make_unique<SGD>(params, c.lr, c.momentum, false, c.weight_decay);
@@ -67,14 +108,17 @@ Trainer::Trainer(std::shared_ptr<LanguageModel> model, TokenStream data, TrainCo
   if (data_.vocab_size() > model_->config().vocab)
     fail("Trainer", "data vocabulary ", data_.vocab_size(), " exceeds the model's vocab ", model_->config().vocab);
   opt_ = make_optimizer(config_, model_->named_parameters());
+  // the checkpoint's place is checked now, not at the first save steps later
+  if (!config_.checkpoint_path.empty()) check_writable_target(config_.checkpoint_path);
 }
 
 void Trainer::save(const std::string& path) const {
   auto cfg = model_->config().to_map();
+  for (const auto& [k, v] : run_record(config_, data_)) cfg.emplace(kRunPrefix + k, v);
   save_checkpoint(path, *model_, opt_->state(), step_, data_gen_, cfg);
 }
 
-void Trainer::resume(const std::string& path) {
+std::vector<std::string> Trainer::resume(const std::string& path, const ResumePolicy& policy) {
   Checkpoint ck = load_checkpoint(path);
   const LMConfig saved = LMConfig::from_map(ck.config, /*strict=*/false);
   if (saved.tokenizer != model_->config().tokenizer)
@@ -91,12 +135,35 @@ void Trainer::resume(const std::string& path) {
     }
     fail(path, "checkpoint was written for a different model configuration (", diff, ")");
   }
+  // the run: every recorded field against this one's
+  std::vector<std::string> changes;
+  bool recorded = false;
+  const size_t plen = std::strlen(kRunPrefix);
+  const auto mine = run_record(config_, data_);
+  for (const auto& [key, old_value] : ck.config) {
+    if (key.compare(0, plen, kRunPrefix) != 0) continue;
+    recorded = true;
+    const std::string field = key.substr(plen);
+    const auto it = mine.find(field);
+    if (it == mine.end()) continue;  // a field this version does not record: nothing to compare
+    if (it->second != old_value) changes.push_back(field + " " + old_value + " in the checkpoint, " + it->second + " in this run");
+  }
+  if (!changes.empty() && !policy.allow_run_changes) {
+    std::string list;
+    for (const auto& c : changes) list += (list.empty() ? "" : "; ") + c;
+    fail(path, "this run differs from the one that wrote the checkpoint (", list,
+         "), so resuming would not continue that run; to go on with this run's settings anyway, ", policy.how_to_allow);
+  }
+  if (!recorded) changes.push_back("the checkpoint records no run settings (written by an earlier gradscope): not compared");
+  if (ck.step > config_.steps)
+    fail(path, "the checkpoint is at step ", ck.step, ", past this run's ", config_.steps, " steps");
   // validate everything before writing anything: load_model_state and load_state each check
   // names and shapes first and write nothing on failure
   load_model_state(ck, *model_);
   opt_->load_state(ck.optim);
   data_gen_.set_state(ck.rng);
   step_ = ck.step;
+  return changes;
 }
 
 std::vector<double> Trainer::run(const StepCallback& on_step) {

@@ -6,6 +6,7 @@
 // given the seed; resuming from a checkpoint reproduces the uninterrupted run's losses bit for bit
 // (model, optimiser state, step and the data generator are all in the checkpoint).
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -52,7 +53,19 @@ class Trainer {
  public:
   Trainer(std::shared_ptr<LanguageModel> model, TokenStream data, TrainConfig config);
   // Restores model, optimiser, step and data generator from a checkpoint written by this loop.
-  void resume(const std::string& path);
+  // The checkpoint also records the run that wrote it (run_record below: the recipe and a
+  // fingerprint of the data). A resume that would not continue that run (another --steps moves
+  // the schedule's horizon, another --lr, batch, seed or text changes what follows) is refused,
+  // naming each differing field with both values, unless policy.allow_run_changes; then the
+  // differences are returned (for the caller to print) and this run's settings apply. A checkpoint
+  // with no record (written before it was kept) is resumed with one note saying so. Nothing is
+  // written to the model, the optimiser or this Trainer when it throws.
+  struct ResumePolicy {
+    bool allow_run_changes = false;
+    std::string how_to_allow = "set ResumePolicy::allow_run_changes";  // ends the refusal message
+  };
+  std::vector<std::string> resume(const std::string& path, const ResumePolicy& policy);
+  std::vector<std::string> resume(const std::string& path) { return resume(path, ResumePolicy{}); }
   // Runs until config.steps steps are done; returns the losses of the steps run by this call.
   std::vector<double> run(const StepCallback& on_step = {});
   void save(const std::string& path) const;
@@ -79,5 +92,12 @@ class Trainer {
 };
 
 std::unique_ptr<Optimizer> make_optimizer(const TrainConfig& c, const NamedTensors& params);
+
+// What defines a run beyond the model, as a checkpoint records it (metadata "config.run.<key>"):
+// steps, batch, seq_len, optimizer, lr, momentum, weight_decay, schedule, warmup, min_lr_ratio,
+// clip, seed, fused_loss, and data = "<n> tokens, vocab <V>, fnv1a64 <16 hex digits>" (a
+// fingerprint of the token ids, so another --text or tokenizer shows). Numbers are written
+// round-trip exact (%.17g). Not recorded: where and how often checkpoints go, logging.
+std::map<std::string, std::string> run_record(const TrainConfig& c, const TokenStream& data);
 
 }  // namespace gs::nn

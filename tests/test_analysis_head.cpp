@@ -371,6 +371,15 @@ TEST_CASE("head metrics: bad inputs give one clear message", "[analysis][errors]
   std::vector<double> w = W.to_vector<double>();
   w[16] = INFINITY;
   CHECK_THROWS_WITH(head_metrics(H, from_vector(w, {6, 3}), y), Contains("W [6, 3] has NaN or Inf (first in row 5)"));
+  // finite values whose squares overflow are not "NaN or Inf": they need rescaling, not cleaning
+  h = H.to_vector<double>();
+  h[4] = 1e300;
+  CHECK_THROWS_WITH(head_metrics(from_vector(h, {4, 3}), W, y),
+                    Contains("H [4, 3] has entries too large to square in float64 (|x| up to 1e+300 in row 1)"));
+  // finite float32 inputs whose logits overflow: G is named, before a NaN reaches the spectrum
+  std::vector<float> big(12, 3e38f);
+  CHECK_THROWS_WITH(head_metrics(from_vector(big, {4, 3}), op::to(W, kFloat32), y),
+                    Contains("the logit gradient G is not finite in row 0 (its logits overflow float32"));
   CHECK_THROWS_WITH(head_metrics(H, W, y, head_basis(rnd({7, 3}, 36))), Contains("does not match W [6, 3]"));
   CHECK_THROWS_WITH(head_metrics(rnd({4}, 37), W, y), Contains("H must be 2-d"));
 }

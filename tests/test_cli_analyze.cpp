@@ -264,7 +264,7 @@ TEST_CASE("analyze: each bad input -> one message naming the file and the proble
        "cannot open: No such file or directory"},
       {"a folder as H", [] {}, std_args(tmp.dir.string(), f.W, f.y), tmp.dir.string(), "is a folder"},
       {"JSON into a missing folder", [] {}, {"--head", f.W, "--hidden", f.H, "--targets", f.y, "--json", tmp / "x/o.json"},
-       tmp / "x/o.json", "cannot write: folder"},
+       "--json: " + (tmp / "x/o.json"), "does not exist"},
       {"a missing --targets", [] {}, {"--head", f.W, "--hidden", f.H, "--json", out}, "--targets is missing", ""},
       {"both modes", [] {}, {"--head", f.W, "--checkpoint", f.H, "--json", out}, "give either", ""},
       {"bad --topk", [] {}, {"--head", f.W, "--hidden", f.H, "--targets", f.y, "--topk", "-3", "--json", out},

@@ -62,7 +62,10 @@ TEST_CASE("train --tokenizer gpt2: V = 50257, GPT-2 ids, recorded, resume and an
   CHECK_THROWS_WITH(cli::run_train(with({"--steps", "4", "--resume"})),
                     Contains("trained on ids of the 'gpt2' tokenizer, this run uses 'byte'"));
   CHECK(nn::load_checkpoint(ck).step == 2);  // the refused resume wrote nothing
-  REQUIRE(cli::run_train(with({"--tokenizer", "gpt2", "--steps", "4", "--resume"})) == 0);
+  // a longer run than the checkpoint's is another run: refused unless asked for
+  CHECK_THROWS_WITH(cli::run_train(with({"--tokenizer", "gpt2", "--steps", "4", "--resume"})),
+                    Contains("steps 2 in the checkpoint, 4 in this run") && Contains("pass --allow-run-change"));
+  REQUIRE(cli::run_train(with({"--tokenizer", "gpt2", "--steps", "4", "--resume", "--allow-run-change"})) == 0);
   CHECK(nn::load_checkpoint(ck).step == 4);
 
   CHECK_THROWS_WITH(cli::run_analyze({"--checkpoint", ck, "--text", text, "--tokenizer", "byte", "--batch", "2",

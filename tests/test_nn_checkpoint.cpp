@@ -245,6 +245,11 @@ TEST_CASE("damaged safetensors files are each rejected with their own message", 
        "metadata value for 'step' is not a string"},
       {"negative dim", craft("{" + entry("a", "F32", "[-2,3]", 0, 24) + "}", d24), "shape must hold non-negative"},
       {"missing field", craft("{\"a\":{\"dtype\":\"F32\",\"shape\":[6]}}", d24), "missing 'data_offsets'"},
+      // 2^62 elements of 8 bytes: the byte count used to wrap around 2^64 to "needs 0 bytes"
+      {"byte count beyond 2^62", craft("{" + entry("a", "F64", "[4611686018427387904]", 0, 24) + "}", d24),
+       "tensor 'a': shape [4611686018427387904] of F64 needs more than 2^62 bytes"},
+      {"a dimension beyond 2^62", craft("{" + entry("a", "F32", "[9223372036854775807]", 0, 24) + "}", d24),
+       "shape [9223372036854775807] of F32 needs more than 2^62 bytes"},
   };
   for (const auto& c : cases) {
     INFO(c.what);
@@ -411,6 +416,14 @@ TEST_CASE("bad checkpoints are rejected with their own message and leave the pre
     TinyNet f32(g, true, 3, kFloat32);
     check_rejected(saved_by([&](const std::string& p) { nn::save_checkpoint(p, f32, nn::NamedTensors{}, 1, rng); }),
                    "is float32, the model expects float64");
+  }
+  SECTION("a non-finite weight") {
+    // training never saves one (it refuses a non-finite loss): a damaged file, named at load
+    Generator g(1);
+    TinyNet nan_net(g);
+    nan_net.named_parameters().front().second.data<double>()[0] = std::nan("");
+    check_rejected(saved_by([&](const std::string& p) { nn::save_checkpoint(p, nan_net, nn::NamedTensors{}, 1, rng); }),
+                   "has a non-finite value (nan at flat index 0): corrupt checkpoint?");
   }
   SECTION("missing tensor") {
     Generator g(1);

@@ -187,6 +187,10 @@ TEST_CASE("npy: damaged files each get their own message starting with the path"
   CHECK_THAT(err("bigshape.npy",
                  craft("{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967296), }", data)),
              Contains("impossibly large"));
+  // 2^62 elements of 8 bytes: the byte count wrapped around 2^64 to "needs 0 bytes"
+  CHECK_THAT(err("wrapshape.npy", craft("{'descr': '<f8', 'fortran_order': False, 'shape': (4611686018427387904,), }",
+                                        data)),
+             Contains("shape [4611686018427387904] of '<f8' needs more than 2^62 bytes"));
   // a length field far beyond the file
   std::string huge = good;
   huge[8] = '\xff', huge[9] = '\xff';

@@ -289,6 +289,14 @@ TEST_CASE("state names, load_state rejects missing, unexpected and misshapen ent
     huge[name] = scalar(1e300, kFloat64);
     REQUIRE_THROWS_WITH(opt.load_state(huge), Contains(std::string("'") + name + "' must be a whole number in [0, 2^53]"));
   }
+  // a corrupt moment used to surface steps later as "loss is -nan ... lower the learning rate"
+  auto neg_sq = st;
+  neg_sq["w.exp_avg_sq"] = from_vector<double>({0.1, -0.5, 0.2});
+  REQUIRE_THROWS_WITH(opt.load_state(neg_sq), Contains("'w.exp_avg_sq' has a negative value (-0.5 at flat index 1)"));
+  auto nan_m = st;
+  nan_m["b.exp_avg"] = from_vector<double>({std::nan("")});
+  REQUIRE_THROWS_WITH(opt.load_state(nan_m), Contains("'b.exp_avg' has a non-finite value"));
+  REQUIRE(opt.steps() == 0);
   auto at_limit = st;
   at_limit["step"] = scalar(9007199254740992.0, kInt64);  // 2^53 itself is accepted
   opt.load_state(at_limit);

@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "nn/checkpoint.h"
+#include "nn/safetensors.h"
 #include "nn/trainer.h"
 
 using namespace gs;
@@ -125,8 +127,99 @@ TEST_CASE("trainer: bad configurations are named", "[nn][trainer]") {
 }
 
 TEST_CASE("train command: --save-every below 1 and --steps below 0 are refused by name", "[nn][trainer][cli]") {
+  const std::string ck = tmp("gs_save_every_ck.safetensors");
   for (const char* every : {"0", "-5"})
-    REQUIRE_THROWS_WITH(cli::run_train({"--steps", "2", "--save-every", every, "--checkpoint", "/nonexistent/ck"}),
+    REQUIRE_THROWS_WITH(cli::run_train({"--steps", "2", "--save-every", every, "--checkpoint", ck}),
                         Catch::Matchers::Contains("option --save-every: must be >= 1"));
   REQUIRE_THROWS_WITH(cli::run_train({"--steps", "-1"}), Catch::Matchers::Contains("option --steps: must be >= 0"));
+}
+
+TEST_CASE("trainer: resume refuses a run that differs from the checkpoint's, unless allowed", "[nn][trainer]") {
+  const std::string path = tmp("gs_trainer_run_change.safetensors");
+  {
+    Trainer t(make_language_model(tiny()), periodic(), cfg(12));
+    struct Stop {};
+    try {
+      t.run([&](const StepInfo& s) {
+        if (s.step == 4) t.save(path), throw Stop{};
+      });
+    } catch (const Stop&) {
+    }
+  }
+  // another horizon: the cosine schedule would not be the 12-step run's
+  {
+    Trainer b(make_language_model(tiny()), periodic(), cfg(20));
+    REQUIRE_THROWS_WITH(b.resume(path), Catch::Matchers::StartsWith(path + ": this run differs") &&
+                                            Catch::Matchers::Contains("steps 12 in the checkpoint, 20 in this run") &&
+                                            Catch::Matchers::EndsWith("set ResumePolicy::allow_run_changes"));
+    REQUIRE(b.step() == 0);
+  }
+  // another learning rate and another text: both named, in one message
+  {
+    TrainConfig c = cfg(12);
+    c.lr = 2e-2;
+    std::vector<int64_t> t(600);
+    for (int64_t i = 0; i < 600; ++i) t[i] = (i * 5) % 12;
+    Trainer b(make_language_model(tiny()), TokenStream(t, 12), c);
+    REQUIRE_THROWS_WITH(b.resume(path), Catch::Matchers::Contains("lr 0.01 in the checkpoint, 0.02") &&
+                                            Catch::Matchers::Contains("data 600 tokens, vocab 12, fnv1a64 "));
+  }
+  // the same run resumes with nothing to report
+  {
+    Trainer b(make_language_model(tiny()), periodic(), cfg(12));
+    REQUIRE(b.resume(path).empty());
+    REQUIRE(b.step() == 4);
+  }
+  // allowed explicitly: resumed, and the differences are returned for the caller to print
+  {
+    Trainer b(make_language_model(tiny()), periodic(), cfg(20));
+    Trainer::ResumePolicy allow;
+    allow.allow_run_changes = true;
+    const auto changes = b.resume(path, allow);
+    REQUIRE(changes == std::vector<std::string>{"steps 12 in the checkpoint, 20 in this run"});
+    REQUIRE(b.step() == 4);
+    REQUIRE(b.run().size() == 16);
+  }
+  // a run shorter than the checkpoint's step cannot continue it
+  {
+    Trainer b(make_language_model(tiny()), periodic(), cfg(3));
+    Trainer::ResumePolicy allow;
+    allow.allow_run_changes = true;
+    REQUIRE_THROWS_WITH(b.resume(path, allow), Catch::Matchers::Contains("at step 4, past this run's 3 steps"));
+    REQUIRE(b.step() == 0);
+  }
+  std::remove(path.c_str());
+}
+
+TEST_CASE("trainer: a checkpoint without a run record resumes with a note, the record is exact", "[nn][trainer]") {
+  const std::string path = tmp("gs_trainer_no_record.safetensors");
+  Trainer(make_language_model(tiny()), periodic(), cfg(5)).save(path);
+  // strip the record, as a checkpoint of an earlier version lacks it
+  SafetensorsContents f = load_safetensors(path);
+  for (auto it = f.metadata.begin(); it != f.metadata.end();)
+    it = it->first.rfind("config.run.", 0) == 0 ? f.metadata.erase(it) : std::next(it);
+  save_safetensors(path, f.tensors, f.metadata);
+  Trainer b(make_language_model(tiny()), periodic(), cfg(5));
+  const auto notes = b.resume(path);
+  REQUIRE(notes.size() == 1);
+  REQUIRE_THAT(notes[0], Catch::Matchers::Contains("records no run settings"));
+  std::remove(path.c_str());
+
+  // numbers are recorded round-trip exact, so a resume never refuses its own run on rounding
+  TrainConfig r = cfg(5);
+  r.lr = 0.1 + 0.2;
+  const auto rec = run_record(r, periodic());
+  REQUIRE(std::stod(rec.at("lr")) == r.lr);
+  REQUIRE(rec.at("data") != run_record(r, periodic(599)).at("data"));
+}
+
+TEST_CASE("trainer: a checkpoint path that cannot be written is refused before the first step", "[nn][trainer]") {
+  TrainConfig c = cfg(5);
+  c.checkpoint_path = tmp("gs_no_such_folder_7c1e/ck.safetensors");
+  REQUIRE_THROWS_WITH(Trainer(make_language_model(tiny()), periodic(), c),
+                      Catch::Matchers::Contains("cannot be written: its folder") &&
+                          Catch::Matchers::Contains("does not exist"));
+  c.checkpoint_path = std::filesystem::temp_directory_path().string();  // a folder
+  REQUIRE_THROWS_WITH(Trainer(make_language_model(tiny()), periodic(), c),
+                      Catch::Matchers::Contains("exists and is not a regular file (a folder)"));
 }

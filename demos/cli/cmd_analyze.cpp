@@ -15,7 +15,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <filesystem>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -120,16 +119,6 @@ FileInputs load_file_inputs(const std::string& h_path, const std::string& w_path
   return in;
 }
 
-// The --json target must be writable at the end: catch an impossible path before the work.
-void check_json_path(const std::string& path) {
-  if (path.empty()) return;
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  if (fs::is_directory(path, ec)) fail(path, "--json names a folder, not a file");
-  const fs::path parent = fs::path(path).parent_path();
-  if (!parent.empty() && !fs::is_directory(parent, ec)) fail(path, "cannot write: folder ", parent.string(), " does not exist");
-}
-
 // ---- the table ----------------------------------------------------------------------------------
 
 std::string count_or_more(int64_t c, int64_t k) { return c < 0 ? "> " + std::to_string(k) : std::to_string(c); }
@@ -226,9 +215,14 @@ analysis::HeadMetricsOptions metrics_options(const Options& o, int64_t D, int64_
 nlohmann::json run_files(const Options& o, Device device) {
   const FileInputs in = load_file_inputs(o.str("hidden"), o.str("head"), o.str("targets"));
   const auto opts = metrics_options(o, in.W.size(1), in.H.size(0), in.W.size(0));
-  // Checked on the host as read; then the same metrics on --device's copies.
-  const analysis::HeadMetrics m =
-      analysis::head_metrics(op::to(in.H, device), op::to(in.W, device), op::to(in.y, device), opts);
+  // Checked on the host as read; then the same metrics on --device's copies. What the analysis
+  // itself refuses (values too large to square, logits that overflow) is about these files.
+  analysis::HeadMetrics m;
+  try {
+    m = analysis::head_metrics(op::to(in.H, device), op::to(in.W, device), op::to(in.y, device), opts);
+  } catch (const Error& e) {
+    fail("--hidden " + o.str("hidden") + ", --head " + o.str("head"), e.what());
+  }
   print_metrics(m, in.H.dtype());
   return analysis::to_json_value(m);
 }
@@ -345,7 +339,7 @@ int run_analyze(const Args& args) {
       if (o.str(k).empty()) throw Error(std::string("--") + k + " is missing (the .npy mode needs --head, --hidden and --targets)");
   if (files && !o.str("text").empty()) throw Error("--text goes with --checkpoint, not with the .npy files");
   const std::string json_path = o.str("json");
-  check_json_path(json_path);
+  check_output_file("json", json_path);  // before any work
 
   const nlohmann::json j = files ? run_files(o, device) : run_checkpoint(o, device);
   if (!json_path.empty()) {

@@ -146,7 +146,7 @@ int run_bottleneck(const Args& args) {
   auto model = nn::make_language_model(cfg);
   if (device != Device::CPU) nn::to_device(*model, device);  // built on the CPU (same weights), then moved
   const std::string device_name = device_label(device);
-  const std::string dir = make_run_dir("bottleneck", o.str("out"));
+  const std::string dir = plan_run_dir("bottleneck", o.str("out"));  // checked; made when the results exist
 
   std::printf("gradscope bottleneck: %s backbone, %s head (k = %ld), V = %ld, D = %ld, %ld layers, %ld parameters\n",
               cfg.backbone.c_str(), cfg.head.c_str(), static_cast<long>(model->head()->rank()),
@@ -196,6 +196,7 @@ int run_bottleneck(const Args& args) {
   run["measurements"] = nlohmann::json::array();
   for (const auto& s : ss) run["measurements"].push_back(sample_json(s));
   run["final"] = sample_json(fin);
+  create_run_dir(dir);
   write_file_atomic(dir + "/run.json", run.dump(2) + "\n");
   write_file_atomic(dir + "/metrics.csv", csv_metrics(ss));
   std::vector<BottleneckSample> all = ss;

@@ -2,6 +2,7 @@
 // checkpoint, or a short training run when none is given) and one batch: the loss decrease of a
 // direct logit step -eps G/||G|| against that of the logit change one SGD step through the network
 // makes, rescaled to the same Frobenius norm, over a sweep of eps. Runs in float64.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <sstream>
@@ -64,8 +65,17 @@ int run_equal_norm(const Args& args) {
   for (double e : ecfg.eps)
     if (!(e > 0) || !std::isfinite(e)) throw std::runtime_error("option --eps: every eps must be finite and > 0");
   if (!(ecfg.sgd_lr > 0)) throw std::runtime_error("option --sgd-lr: must be > 0");
-  const int64_t B = o.integer("batch"), T = o.integer("seq-len");
+  const int64_t B = o.integer("batch");
+  int64_t T = o.integer("seq-len");
   if (B < 1 || T < 1) throw std::runtime_error("--batch and --seq-len must be >= 1");
+  // with a checkpoint the model and its training are the checkpoint's: an option that would
+  // describe another one is refused, not ignored
+  if (!o.str("checkpoint").empty())
+    for (const char* k : {"backbone", "head", "rank", "d-model", "layers", "heads", "tied", "seed", "vocab",
+                          "train-steps", "train-lr", "train-batch"})
+      if (o.given(k))
+        throw std::runtime_error(std::string("option --") + k + ": the model comes from --checkpoint " +
+                                 o.str("checkpoint") + "; --" + k + " only describes a model trained here");
 
   // without a checkpoint: the model to train here (validated before any data is loaded)
   nn::LMConfig fresh;
@@ -83,6 +93,8 @@ int run_equal_norm(const Args& args) {
     model = to_float64(ck.model, cfg);
     source = o.str("checkpoint");
     trained_steps = ck.step;
+    // --seq-len not given: the default shortened to the checkpoint's context (as analyze does)
+    if (!o.given("seq-len") && cfg.backbone == "transformer") T = std::min(T, cfg.context);
   }
   // the data: text (byte tokens) or SpamLang over the model's vocabulary
   std::shared_ptr<nn::TokenStream> text;
@@ -127,7 +139,8 @@ int run_equal_norm(const Args& args) {
 
   Generator g(static_cast<uint64_t>(o.integer("data-seed")));
   const nn::Batch batch = data(g);
-  const std::string dir = make_run_dir("equal-norm", o.str("out"));
+  const std::string dir = plan_run_dir("equal-norm", o.str("out"));  // checked; made when the results exist
+  check_output_file("json", o.str("json"));
   const analysis::EqualNormResult r = analysis::run_equal_norm(*model, batch, ecfg);
 
   using nlohmann::json;
@@ -169,6 +182,7 @@ int run_equal_norm(const Args& args) {
                  {"first_order_ratio_backbone", r.cosine_backbone > 0 ? 1.0 / r.cosine_backbone : NAN},
                  {"points", points}};
   const std::string js = result.dump(2) + "\n";
+  create_run_dir(dir);
   write_file_atomic(dir + "/run.json", js);
   if (!o.str("json").empty()) write_file_atomic(o.str("json"), js);
 

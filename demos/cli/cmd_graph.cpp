@@ -66,6 +66,7 @@ int run_graph(const Args& args) {
   if (model != "gpt" && model != "gru" && model != "ssm")
     throw Error("graph: --model must be gpt, gru or ssm (got '" + model + "')");
   if (out.empty()) throw Error("graph: --out is empty (give the .dot file to write)");
+  check_output_file("out", out);
   if (o.integer("max-values") < 1) throw Error("graph: --max-values must be at least 1");
 
   nn::LMConfig c;

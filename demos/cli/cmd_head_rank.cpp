@@ -85,7 +85,8 @@ int run_head_rank(const Args& args) {
     std::printf("%s\n", line.c_str());
     std::fflush(stdout);
   };
-  const std::string dir = make_run_dir("head-rank", o.str("out"));
+  const std::string dir = plan_run_dir("head-rank", o.str("out"));  // checked; made when the results exist
+  check_output_file("json", o.str("json"));
   std::printf("head-rank: ranks %s, %s backbone D=%ld, %s, %ld steps x %ld tokens -> %s\n", o.str("ranks").c_str(),
               cfg.model.backbone.c_str(), long(cfg.model.d_model), data_desc.c_str(), long(cfg.steps),
               long(cfg.batch * cfg.seq_len), dir.c_str());
@@ -131,6 +132,7 @@ int run_head_rank(const Args& args) {
         {"speedup", res.speedup}}},
       {"curves", curves}};
   const std::string text_json = result.dump(2) + "\n";
+  create_run_dir(dir);
   write_file_atomic(dir + "/run.json", text_json);
   if (!o.str("json").empty()) write_file_atomic(o.str("json"), text_json);
 

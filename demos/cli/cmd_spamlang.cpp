@@ -70,7 +70,8 @@ int run_spamlang(const Args& args) {
     std::printf("%s\n", line.c_str());
     std::fflush(stdout);
   };
-  const std::string dir = make_run_dir("spamlang", o.str("out"));
+  const std::string dir = plan_run_dir("spamlang", o.str("out"));  // checked; made when the results exist
+  check_output_file("json", o.str("json"));
   std::printf("spamlang: %zu vocab sizes x %zu widths x %ld seeds, %s backbone, %ld steps%s x %ld sequences x %ld "
               "tokens -> %s\n",
               cfg.vocabs.size(), cfg.dims.size(), long(cfg.seeds), cfg.model.backbone.c_str(), long(cfg.steps),
@@ -159,6 +160,7 @@ int run_spamlang(const Args& args) {
                  {"optimizer", "adamw, warmup + cosine to lr/10, clip 1"}};
   json run = {{"command", "spamlang"}, {"config", config},     {"runs", runs},
               {"control", controls},   {"summary", summary},   {"loss_curves", curves}};
+  create_run_dir(dir);
   write_file_atomic(dir + "/run.json", run.dump(2) + "\n");
   if (!o.str("json").empty())
     write_file_atomic(o.str("json"), json({{"runs", runs}, {"control", controls}}).dump(2) + "\n");

@@ -7,6 +7,7 @@
 #include "demos/cli/commands.h"
 #include "demos/cli/device_option.h"
 #include "demos/cli/options.h"
+#include "demos/cli/output.h"
 #include "demos/cli/model_options.h"
 #include "nn/device.h"
 #include "nn/trainer.h"
@@ -22,11 +23,14 @@ int run_train(const Args& args) {
       .add("lr", "3e-3", "peak learning rate (AdamW, warmup + cosine)")
       .add("checkpoint", "", "checkpoint path (written atomically every --save-every steps and at the end)")
       .add("save-every", "100", "steps between checkpoints (>= 1; the last step always saves)")
-      .flag("resume", "continue from --checkpoint");
+      .flag("resume", "continue from --checkpoint (the run's settings and text must be the checkpoint's)")
+      .flag("allow-run-change", "with --resume: go on although --steps, --batch, --lr, --seq-len, --seed or the text "
+                                "differ from the run that wrote the checkpoint (the differences are printed)");
   add_tokenizer_option(o);
   add_device_option(o);
   if (!o.parse(args)) return 0;
   const Device device = device_from(o);  // before any work: a bad --device is exit 2 at once
+  check_output_file("checkpoint", o.str("checkpoint"));  // before the text is read, not at the first save
   nn::TokenStream data = load_text_stream(o.str("text"), o.str("tokenizer"));
   const int64_t n_tokens = data.size();
   auto model = nn::make_language_model(model_config_from(o, data.vocab_size()));
@@ -46,7 +50,14 @@ int run_train(const Args& args) {
   if (tc.checkpoint_every < 1)
     throw std::runtime_error("option --save-every: must be >= 1, got " + std::to_string(tc.checkpoint_every));
   nn::Trainer trainer(model, std::move(data), tc);
-  if (o.on("resume")) trainer.resume(tc.checkpoint_path);
+  if (o.on("allow-run-change") && !o.on("resume")) throw Error("train: --allow-run-change goes with --resume");
+  if (o.on("resume")) {
+    nn::Trainer::ResumePolicy policy;
+    policy.allow_run_changes = o.on("allow-run-change");
+    policy.how_to_allow = "pass --allow-run-change";
+    for (const auto& change : trainer.resume(tc.checkpoint_path, policy))
+      std::fprintf(stderr, "train --resume: %s\n", change.c_str());
+  }
   std::printf("model: %s backbone, %s head, %ld parameters; %ld tokens of text\n", model->config().backbone.c_str(),
               model->config().head.c_str(), static_cast<long>(model->parameter_count()),
               static_cast<long>(n_tokens));

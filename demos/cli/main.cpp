@@ -1,6 +1,7 @@
 // gradscope <command> [options]; `gradscope help` lists the commands.
 #include <cstdio>
 #include <cstring>
+#include <new>
 #include <exception>
 
 #include "demos/cli/commands.h"
@@ -51,6 +52,13 @@ int main(int argc, char** argv) {
     if (std::strcmp(c.name, name) != 0) continue;
     try {
       return c.run(gs::cli::Args(argv + 2, argv + argc));
+    } catch (const std::bad_alloc&) {
+      // a host allocation outside the tensor allocator (a std::vector of a huge batch): its own
+      // message is the bare "std::bad_alloc"
+      std::fflush(stdout);
+      std::fprintf(stderr, "gradscope %s: out of memory: the sizes asked for (--batch, --seq-len, --d-model, --vocab, "
+                   "a huge input file) need more memory than this machine has; nothing was written\n", name);
+      return 2;
     } catch (const std::exception& e) {
       // every failure here is bad input or an unusable file: one message, exit code 2
       std::fflush(stdout);

@@ -35,7 +35,9 @@ bool Options::parse(const std::vector<std::string>& args) {
     }
     if (a.rfind("--", 0) != 0) {
       if (next_positional >= positionals_.size()) throw std::runtime_error("unexpected argument '" + a + "'\n" + help());
-      opts_[positionals_[next_positional++]].value = a;
+      Opt& p = opts_[positionals_[next_positional++]];
+      p.value = a;
+      p.given = true;
       continue;
     }
     const std::string body = a.substr(2);
@@ -44,6 +46,7 @@ bool Options::parse(const std::vector<std::string>& args) {
     std::string value = eq == std::string::npos ? std::string() : body.substr(eq + 1);
     auto it = opts_.find(key);
     if (it == opts_.end() || it->second.is_positional) throw std::runtime_error("unknown option --" + key + "\n" + help());
+    it->second.given = true;
     if (it->second.is_flag) {
       // --flag sets it; --flag=VALUE says which way (a value that is neither is refused, never
       // read as "on")

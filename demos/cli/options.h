@@ -27,6 +27,9 @@ class Options {
   // any other value is refused).
   bool on(const std::string& name) const;
   bool has(const std::string& name) const { return opts_.count(name) > 0; }  // declared?
+  // Whether the arguments named it (its value may still equal the default): for options that only
+  // some modes use, so a mode can refuse one it would otherwise ignore.
+  bool given(const std::string& name) const { return get(name).given; }
   std::string help() const;
 
  private:
@@ -35,6 +38,7 @@ class Options {
     bool is_flag = false;
     bool flag_set = false;
     bool is_positional = false;
+    bool given = false;
   };
   const Opt& get(const std::string& name) const;
   std::string command_, summary_;

@@ -1,14 +1,25 @@
 #pragma once
-// Where a command's results go, and how files get there: every file is written to a temporary
-// name in its folder and renamed into place, so a failed run never leaves a partial file.
+// Where a command's results go, and how files get there. Every destination is checked before the
+// work starts (a bad --out or --json fails in the first second, not after an hour of training),
+// the output folder is created only when the results exist (a run that fails leaves no folder
+// behind), and every file is written to a temporary name in its folder and renamed into place,
+// so a failed run never leaves a partial file.
 #include <string>
 
 namespace gs::cli {
 
-// Creates and returns <base>/<command>-<YYYYmmdd-HHMMSS> (base default ./gradscope-out), or
-// `explicit_dir` itself when given.
-std::string make_run_dir(const std::string& command, const std::string& explicit_dir = "",
+// The output folder of a run: `explicit_dir` when given, else <base>/<command>-<YYYYmmdd-HHMMSS>
+// (base default ./gradscope-out). Checked, not created: an existing path must be a writable
+// folder; a new one must be creatable (its nearest existing ancestor a writable folder).
+// Throws gs::Error("--out: ...") otherwise.
+std::string plan_run_dir(const std::string& command, const std::string& explicit_dir = "",
                          const std::string& base = "gradscope-out");
+// Creates the planned folder (and its missing parents) once the results are ready to write.
+void create_run_dir(const std::string& dir);
+// Checks a file destination given by an option (--json FILE, --checkpoint FILE): new or a regular
+// file, in an existing writable folder (nn::check_writable_target). Throws gs::Error naming the
+// option. An empty path (the option not given) passes.
+void check_output_file(const std::string& option, const std::string& path);
 // Writes text to path atomically (temp file + rename); throws gs::Error naming the path.
 void write_file_atomic(const std::string& path, const std::string& text);
 
