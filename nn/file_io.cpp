@@ -28,6 +28,7 @@ void check_replaceable(const std::string& target) {
   struct stat st {};
   if (::lstat(target.c_str(), &st) != 0) {
     if (errno == ENOENT) return;
+    if (errno == ENOTDIR) fail(target, "cannot be written: a part of its folder path is a file, not a folder");
     fail(target, "cannot stat: ", errno_str(errno));
   }
   if (S_ISREG(st.st_mode)) return;
@@ -67,7 +68,6 @@ void check_regular_file(const std::string& path) {
 
 void check_writable_target(const std::string& path) {
   if (path.empty()) fail("(empty path)", "no file name given");
-  check_replaceable(path);
   const std::filesystem::path parent = std::filesystem::path(path).parent_path();
   const std::string dir = parent.empty() ? std::string(".") : parent.string();
   struct stat st {};
@@ -78,6 +78,7 @@ void check_writable_target(const std::string& path) {
   if (!S_ISDIR(st.st_mode)) fail(path, "cannot be written: ", dir, " is not a folder");
   // W_OK for the new entry, X_OK to reach it; EROFS covers a read-only filesystem even for root
   if (::access(dir.c_str(), W_OK | X_OK) != 0) fail(path, "cannot be written: folder ", dir, ": ", errno_str(errno));
+  check_replaceable(path);  // after the folder: its messages are the clearer ones
 }
 
 void write_file_atomic(const std::string& path, std::string_view bytes) {

@@ -87,6 +87,13 @@ NamedTensors Optimizer::state() const {
 }
 
 void Optimizer::load_state(const std::map<std::string, Tensor>& state) {
+  const double sv = check_state(state);
+  NoGradGuard no_grad;
+  for (const auto& [n, dst] : slots()) op::copy_(dst, op::to(state.at(n), dst.device()));
+  steps_ = static_cast<int64_t>(sv);
+}
+
+double Optimizer::check_state(const std::map<std::string, Tensor>& state) const {
   const std::string where = kind_ + ".load_state";
   NamedTensors mine = slots();
   std::set<std::string> expected{"step"};
@@ -132,9 +139,7 @@ void Optimizer::load_state(const std::map<std::string, Tensor>& state) {
       }
     }
   }
-  NoGradGuard no_grad;
-  for (const auto& [n, dst] : mine) op::copy_(dst, op::to(state.at(n), dst.device()));
-  steps_ = static_cast<int64_t>(sv);
+  return sv;
 }
 
 // ---- SGD ------------------------------------------------------------------------------------

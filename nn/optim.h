@@ -47,6 +47,10 @@ class Optimizer {
   // Restores a state() snapshot. The names must match exactly (missing and unexpected names are
   // listed) and shapes must agree; everything is checked before anything is written.
   virtual void load_state(const std::map<std::string, Tensor>& state);
+  // load_state's checks alone (names, shapes, dtypes, steps in [0, 2^53], finite moments, no
+  // negative second moment), writing nothing: lets a caller check every part of a checkpoint
+  // before it writes any. Returns the global step.
+  double check_state(const std::map<std::string, Tensor>& state) const;
   int64_t steps() const { return steps_; }
   // The parameters being optimised (duplicates of the same tensor, e.g. tied weights listed
   // twice, are kept once under their first name).

@@ -157,8 +157,13 @@ std::vector<std::string> Trainer::resume(const std::string& path, const ResumePo
   if (!recorded) changes.push_back("the checkpoint records no run settings (written by an earlier gradscope): not compared");
   if (ck.step > config_.steps)
     fail(path, "the checkpoint is at step ", ck.step, ", past this run's ", config_.steps, " steps");
-  // validate everything before writing anything: load_model_state and load_state each check
-  // names and shapes first and write nothing on failure
+  // the optimiser's state checked first (its message names the file: the optimiser's own only
+  // names the entry), then each part is written: load_model_state checks before it writes
+  try {
+    opt_->check_state(ck.optim);
+  } catch (const Error& e) {
+    fail(path, e.what());
+  }
   load_model_state(ck, *model_);
   opt_->load_state(ck.optim);
   data_gen_.set_state(ck.rng);

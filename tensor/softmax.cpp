@@ -23,7 +23,10 @@ Tensor forward(const Tensor& x_in) {
   const char* op = Log ? "log_softmax" : "softmax";
   Tensor x = contiguous(x_in);
   Tensor y = empty(x.shape(), x.dtype(), x.device());
-  const auto [rows, cols] = rows_of(x);
+  // plain variables, not a structured binding: the dispatch lambdas capture them (Clang 14, the
+  // fuzz build's compiler, cannot capture bindings)
+  const Rows shape = rows_of(x);
+  const int64_t rows = shape.rows, cols = shape.cols;
   detail::dispatch_float(op, x.dtype(), [&]<class T>() {
     if (rows == 0) return;
     if (x.device() == Device::CPU) {
@@ -51,7 +54,8 @@ Tensor backward(const Tensor& y_in, const Tensor& gy_in) {
     fail(op, "tensors on different devices: ", device_name(y_in.device()), " and ", device_name(gy_in.device()));
   Tensor y = contiguous(y_in), gy = contiguous(gy_in);
   Tensor gx = empty(y.shape(), y.dtype(), y.device());
-  const auto [rows, cols] = rows_of(y);
+  const Rows shape = rows_of(y);
+  const int64_t rows = shape.rows, cols = shape.cols;  // captured below: no structured binding
   detail::dispatch_float(op, y.dtype(), [&]<class T>() {
     if (rows == 0) return;
     if (y.device() == Device::CPU) {

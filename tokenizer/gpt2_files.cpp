@@ -1,5 +1,7 @@
 #include "tokenizer/gpt2_files.h"
 
+#include <sys/stat.h>
+
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -21,6 +23,12 @@ namespace {
 }
 
 std::string read_checked(const std::string& path, const char* expected_sha) {
+  // stat() before open(): a FIFO or device named by GRADSCOPE_GPT2_DIR must not block or stream
+  // forever; GPT-2's files are 1.0 and 0.5 MB, anything past 64 MB is not one of them
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) fail_file(path, "cannot be read (missing?)");
+  if (!S_ISREG(st.st_mode)) fail_file(path, "is not a regular file");
+  if (st.st_size > (off_t{64} << 20)) fail_file(path, "is " + std::to_string(st.st_size) + " bytes, not GPT-2's file");
   std::ifstream in(path, std::ios::binary);
   if (!in) fail_file(path, "cannot be read (missing?)");
   std::ostringstream ss;
@@ -183,13 +191,17 @@ Gpt2Files load_gpt2_files(const std::string& dir) {
   const std::string enc_path = dir + "/encoder.json", bpe_path = dir + "/vocab.bpe";
   const std::string enc_text = read_checked(enc_path, kGpt2EncoderSha256);
   const std::string bpe_text = read_checked(bpe_path, kGpt2VocabBpeSha256);
+  // The hashes matched, so the parse below only fails if the code is wrong; it is still checked,
+  // so that a wrong parse cannot pass silently (and the fuzzer feeds it arbitrary bytes).
+  return parse_gpt2_files(enc_text, bpe_text, enc_path, bpe_path);
+}
 
+Gpt2Files parse_gpt2_files(const std::string& enc_text, const std::string& bpe_text, const std::string& enc_path,
+                           const std::string& bpe_path) {
   std::unordered_map<char32_t, unsigned char> to_byte;
   const auto map = byte_to_unicode();
   for (int b = 0; b < 256; ++b) to_byte[map[b]] = static_cast<unsigned char>(b);
 
-  // The hashes matched, so what follows only fails if the code is wrong; it is still checked, so
-  // that a wrong parse cannot pass silently.
   Gpt2Files f;
   for (auto& [sym, id] : parse_string_int_object(enc_text, enc_path))
     f.encoder.emplace_back(unmap_symbol(sym, to_byte, enc_path), id);

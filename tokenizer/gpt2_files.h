@@ -22,6 +22,10 @@ struct Gpt2Files {
 // Reads dir/encoder.json and dir/vocab.bpe, checks their SHA-256 against the published files and
 // converts their symbols to raw bytes. Throws Error naming the file.
 Gpt2Files load_gpt2_files(const std::string& dir);
+// The parse alone, on the two files' contents (the paths only name them in errors): what
+// load_gpt2_files does after the hashes match. Throws Error naming the file at the first fault.
+Gpt2Files parse_gpt2_files(const std::string& enc_text, const std::string& bpe_text, const std::string& enc_path,
+                           const std::string& bpe_path);
 
 // A flat JSON object of string keys and integer values, as encoder.json is ({"!": 0, ...}).
 // Throws Error("<what>: ...") at the first byte that does not fit that shape.

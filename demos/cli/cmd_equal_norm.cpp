@@ -90,6 +90,12 @@ int run_equal_norm(const Args& args) {
     const nn::LMConfig cfg = nn::LMConfig::from_map(ck.config, /*strict=*/false);
     cfg.validate();
     tokenizer = checkpoint_tokenizer(o, cfg, o.str("checkpoint"));
+    {
+      // the checkpoint's tensors checked against the model it describes (names, shapes, dtypes,
+      // finite values) before the float64 copy is made from them
+      auto as_saved = nn::make_language_model(cfg);
+      nn::load_model_state(ck, *as_saved);
+    }
     model = to_float64(ck.model, cfg);
     source = o.str("checkpoint");
     trained_steps = ck.step;

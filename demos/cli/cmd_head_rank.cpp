@@ -68,6 +68,8 @@ int run_head_rank(const Args& args) {
   std::shared_ptr<nn::TokenStream> text;
   std::shared_ptr<analysis::SpamLang> spam;
   if (o.on("spamlang")) {
+    // one symbol: nothing to predict, G = 0 and every fraction 0/0 (it used to train, then report nan)
+    if (o.integer("vocab") < 2) throw std::runtime_error("option --vocab: SpamLang needs V >= 2, got " + o.str("vocab"));
     spam = std::make_shared<analysis::SpamLang>(o.integer("vocab"), cfg.seq_len, o.number("zipf"));
     cfg.model.vocab = spam->vocab();
     cfg.data = [spam, B = cfg.batch](Generator& g) { return spam->sample(B, g); };

@@ -10,6 +10,7 @@
 
 #include "demos/cli/commands.h"
 #include "demos/cli/options.h"
+#include "nn/file_io.h"
 #include "tensor/error.h"
 #include "tokenizer/tokenizer.h"
 
@@ -20,6 +21,11 @@ namespace {
 std::string read_input(const std::string& path) {
   if (path.empty()) throw Error("tokenize: give a FILE to read (or - for standard input)");
   if (path == "-") return {std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>()};
+  try {
+    nn::check_regular_file(path);  // stat() first: a FIFO or device is refused, not read forever
+  } catch (const Error& e) {
+    throw Error(std::string("tokenize: ") + e.what());
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error("tokenize: " + path + ": cannot be read");
   std::string data{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
