@@ -68,6 +68,11 @@ int run_equal_norm(const Args& args) {
   const int64_t B = o.integer("batch");
   int64_t T = o.integer("seq-len");
   if (B < 1 || T < 1) throw std::runtime_error("--batch and --seq-len must be >= 1");
+  if (o.str("checkpoint").empty()) {  // the training here, checked before any data is read
+    if (o.integer("train-steps") < 0) throw std::runtime_error("option --train-steps: must be >= 0");
+    if (o.integer("train-batch") < 1) throw std::runtime_error("option --train-batch: must be >= 1");
+    if (!(o.number("train-lr") > 0)) throw std::runtime_error("option --train-lr: must be > 0, got " + o.str("train-lr"));
+  }
   // with a checkpoint the model and its training are the checkpoint's: an option that would
   // describe another one is refused, not ignored
   if (!o.str("checkpoint").empty())

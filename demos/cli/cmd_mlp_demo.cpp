@@ -90,6 +90,7 @@ int run_mlp_demo(const Args& args) {
   const int64_t steps = o.integer("steps"), every = std::max<int64_t>(1, o.integer("print-every"));
   const double lr = o.number("lr");
   if (V < 2 || E < 1 || H < 1 || B < 1 || steps < 1) throw Error("mlp-demo: sizes and steps must be positive (vocab >= 2)");
+  if (!(lr > 0)) throw Error("option --lr: must be > 0, got " + o.str("lr"));
 
   Generator gen(static_cast<uint64_t>(o.integer("seed")));
   Model m = init(V, E, H, gen);
@@ -117,6 +118,10 @@ int run_mlp_demo(const Args& args) {
   for (int64_t step = 0; step <= steps; ++step) {
     Batch b = sample(B, V, gen);
     Tensor loss = loss_of(m, b);
+    // a diverged run used to print a table of nan and exit 0
+    if (!std::isfinite(loss.item<double>()))
+      throw Error("mlp-demo: loss is " + std::to_string(loss.item<double>()) + " at step " + std::to_string(step) +
+                  "; lower --lr");
     const bool last = step == steps;
     if (last) {
       ObserverScope scope(trace);

@@ -29,12 +29,8 @@ int run_train(const Args& args) {
   add_tokenizer_option(o);
   add_device_option(o);
   if (!o.parse(args)) return 0;
-  const Device device = device_from(o);  // before any work: a bad --device is exit 2 at once
-  check_output_file("checkpoint", o.str("checkpoint"));  // before the text is read, not at the first save
-  nn::TokenStream data = load_text_stream(o.str("text"), o.str("tokenizer"));
-  const int64_t n_tokens = data.size();
-  auto model = nn::make_language_model(model_config_from(o, data.vocab_size()));
-  if (device != Device::CPU) nn::to_device(*model, device);  // built on the CPU, then moved
+  // every option and the checkpoint's place checked before the text is read or a model built
+  const Device device = device_from(o);
   nn::TrainConfig tc;
   tc.steps = o.integer("steps");
   tc.batch = o.integer("batch");
@@ -44,13 +40,19 @@ int run_train(const Args& args) {
   tc.checkpoint_path = o.str("checkpoint");
   tc.checkpoint_every = o.integer("save-every");
   if (o.on("resume") && tc.checkpoint_path.empty()) throw Error("train: --resume needs --checkpoint");
+  if (o.on("allow-run-change") && !o.on("resume")) throw Error("train: --allow-run-change goes with --resume");
+  if (!(tc.lr > 0)) throw std::runtime_error("option --lr: must be > 0, got " + o.str("lr"));
   if (tc.steps < 0) throw std::runtime_error("option --steps: must be >= 0, got " + std::to_string(tc.steps));
   if (tc.batch < 1) throw std::runtime_error("option --batch: must be >= 1, got " + std::to_string(tc.batch));
   // 0 or a negative interval used to switch periodic saves off without a word
   if (tc.checkpoint_every < 1)
     throw std::runtime_error("option --save-every: must be >= 1, got " + std::to_string(tc.checkpoint_every));
+  check_output_file("checkpoint", tc.checkpoint_path);  // not at the first save, steps later
+  nn::TokenStream data = load_text_stream(o.str("text"), o.str("tokenizer"));
+  const int64_t n_tokens = data.size();
+  auto model = nn::make_language_model(model_config_from(o, data.vocab_size()));
+  if (device != Device::CPU) nn::to_device(*model, device);  // built on the CPU, then moved
   nn::Trainer trainer(model, std::move(data), tc);
-  if (o.on("allow-run-change") && !o.on("resume")) throw Error("train: --allow-run-change goes with --resume");
   if (o.on("resume")) {
     nn::Trainer::ResumePolicy policy;
     policy.allow_run_changes = o.on("allow-run-change");
