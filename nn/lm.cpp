@@ -85,17 +85,54 @@ void LMConfig::validate() const {
     fail("LMConfig", "unknown tokenizer '", tokenizer, "' (valid: ", tok::tokenizer_names(), ")");
   // A configuration read from a file is checked before anything is allocated: a few bytes of
   // config (n_layer = 1e9, d_model = 30000) must not make the program build for minutes and then
-  // run out of memory. An upper estimate of the parameters (per layer 4 D^2 attention plus
-  // 2 mlp_ratio D^2 MLP, which also bounds the GRU's 6 D^2 and the SSM's; embeddings and an untied
-  // head V D each; positions context D), computed in double so that no product overflows.
-  const double D = double(d_model), params = 2.0 * double(vocab) * D + double(context) * D +
-                                             double(n_layer) * (4.0 + 2.0 * double(mlp_ratio)) * D * D;
+  // run out of memory. First explicit limits, far above any model this engine trains on a CPU
+  // (and each small enough that no count below overflows), then the memory estimate.
+  auto limit = [](const char* field, int64_t v, int64_t max) {
+    if (v > max) fail("LMConfig", field, " = ", v, " exceeds the limit ", max);
+  };
+  limit("vocab", vocab, int64_t{1} << 24);
+  limit("d_model", d_model, 65536);
+  limit("n_layer", n_layer, 1024);
+  if (backbone == "transformer") limit("n_head", n_head, d_model);
+  limit("context", context, int64_t{1} << 20);
+  limit("mlp_ratio", mlp_ratio, 64);
+  if (head == "factorized") limit("rank", rank, 65536);
+  // An upper estimate of the parameters (per layer 4 D^2 attention plus 2 mlp_ratio D^2 MLP,
+  // which also bounds the GRU's 6 D^2 and the SSM's 4 D^2; embeddings and an untied head V D
+  // each, a factorized head rank (V + D); positions context D), in double.
+  const double D = double(d_model),
+               params = 2.0 * double(vocab) * D + double(context) * D +
+                        double(n_layer) * (4.0 + 2.0 * double(mlp_ratio)) * D * D +
+                        (head == "factorized" ? double(rank) * (double(vocab) + D) : 0.0);
   const double bytes = params * double(dtype_size(dtype));
   const double machine = double(::sysconf(_SC_PHYS_PAGES)) * double(::sysconf(_SC_PAGESIZE));
   if (machine > 0 && bytes > machine)
     fail("LMConfig", "the parameters alone would take about ", fmt_gib(bytes), " (vocab = ", vocab, ", d_model = ",
          d_model, ", n_layer = ", n_layer, ", mlp_ratio = ", mlp_ratio, ", context = ", context,
          "), more than this machine's ", fmt_gib(machine), " of memory");
+}
+
+double LMConfig::parameter_lower_bound() const {
+  const double D = double(d_model), V = double(vocab);
+  const double per_layer = backbone == "transformer" ? (4.0 + 2.0 * double(mlp_ratio)) * D * D
+                           : backbone == "gru"        ? 6.0 * D * D
+                                                      : 4.0 * D * D;
+  double n = V * D + double(n_layer) * per_layer;
+  if (head == "factorized") n += double(rank) * (V + D);
+  else if (!tied) n += V * D;
+  if (backbone == "transformer") n += double(context) * D;
+  return n;
+}
+
+void check_config_fits_tensors(const LMConfig& cfg, const std::map<std::string, Tensor>& model_tensors,
+                               const std::string& path) {
+  double stored = 0;
+  for (const auto& [name, t] : model_tensors) stored += double(t.numel());
+  const double need = cfg.parameter_lower_bound();
+  if (need > stored)
+    fail(path, "its configuration (", cfg.backbone, ", vocab = ", cfg.vocab, ", d_model = ", cfg.d_model, ", n_layer = ",
+         cfg.n_layer, ") describes at least ", need, " parameters, but the file holds ", stored,
+         " model values: the configuration does not belong to these tensors (corrupt file?)");
 }
 
 std::map<std::string, std::string> LMConfig::to_map() const {

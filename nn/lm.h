@@ -39,8 +39,15 @@ struct LMConfig {
 
   BackboneConfig backbone_config() const;
   // Throws "LMConfig: ..." naming the bad field (unknown backbone/head/tokenizer, rank < 1 for a
-  // factorized head, tied with a factorized head, non-positive sizes).
+  // factorized head, tied with a factorized head, non-positive sizes, a size beyond its limit:
+  // vocab 2^24, d_model and rank 65536, n_layer 1024, n_head d_model, context 2^20, mlp_ratio 64),
+  // or when the parameters would not fit in this machine's memory.
   void validate() const;
+  // At least this many parameters (every backbone has at least D^2 weights per layer: attention
+  // 4 D^2 and an MLP 2 mlp_ratio D^2, a GRU layer 6 D^2, an SSM layer 4 D^2; the embedding V D;
+  // an untied full head V D, a factorized one rank (V + D); positions context D). In double: no
+  // product overflows.
+  double parameter_lower_bound() const;
   // Every field as text ("backbone" -> "gru", "tied" -> "true", "dtype" -> "float32", ...).
   std::map<std::string, std::string> to_map() const;
   // Fields missing from m keep their defaults; an unparsable value throws naming the key. strict:
@@ -86,6 +93,13 @@ class LanguageModel : public Module {
 };
 
 // Builds backbone then head from one Generator (seeded from cfg.seed, or the one given).
+// A checkpoint's configuration against its own tensors, before the model is built: throws
+// gs::Error("<path>: ...") when the configuration describes more parameters than `model_tensors`
+// hold (n_layer = 1e9 beside two layers of weights would otherwise build for minutes before the
+// tensor names disagree).
+void check_config_fits_tensors(const LMConfig& cfg, const std::map<std::string, Tensor>& model_tensors,
+                               const std::string& path);
+
 std::shared_ptr<LanguageModel> make_language_model(const LMConfig& cfg);
 std::shared_ptr<LanguageModel> make_language_model(const LMConfig& cfg, Generator& gen);
 

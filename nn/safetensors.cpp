@@ -114,7 +114,9 @@ Entry parse_entry(const std::string& path, const std::string& name, const json& 
   }
   // bytes, not only elements, stay below 2^62: numel * 8 would wrap around 2^64 (a shape of 2^62
   // float64 elements "needed 0 bytes")
-  if (overflow || numel > (uint64_t{1} << 62) / dtype_size(e.dtype))
+  if (overflow)
+    fail(path, "tensor '", name, "': shape ", sh.dump(), " has a dimension or element count beyond 2^62 (corrupt header?)");
+  if (numel > (uint64_t{1} << 62) / dtype_size(e.dtype))
     fail(path, "tensor '", name, "': shape ", sh.dump(), " of ", dt, " needs more than 2^62 bytes (corrupt header?)");
 
   const json& off = v["data_offsets"];

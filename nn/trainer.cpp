@@ -110,11 +110,12 @@ Trainer::Trainer(std::shared_ptr<LanguageModel> model, TokenStream data, TrainCo
   opt_ = make_optimizer(config_, model_->named_parameters());
   // the checkpoint's place is checked now, not at the first save steps later
   if (!config_.checkpoint_path.empty()) check_writable_target(config_.checkpoint_path);
+  run_record_ = run_record(config_, data_);  // once: the fingerprint reads every token
 }
 
 void Trainer::save(const std::string& path) const {
   auto cfg = model_->config().to_map();
-  for (const auto& [k, v] : run_record(config_, data_)) cfg.emplace(kRunPrefix + k, v);
+  for (const auto& [k, v] : run_record_) cfg.emplace(kRunPrefix + k, v);
   save_checkpoint(path, *model_, opt_->state(), step_, data_gen_, cfg);
 }
 
@@ -139,7 +140,7 @@ std::vector<std::string> Trainer::resume(const std::string& path, const ResumePo
   std::vector<std::string> changes;
   bool recorded = false;
   const size_t plen = std::strlen(kRunPrefix);
-  const auto mine = run_record(config_, data_);
+  const auto& mine = run_record_;
   for (const auto& [key, old_value] : ck.config) {
     if (key.compare(0, plen, kRunPrefix) != 0) continue;
     recorded = true;

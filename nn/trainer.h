@@ -89,6 +89,7 @@ class Trainer {
   LrSchedule schedule_;
   Generator data_gen_;
   int64_t step_ = 0;
+  std::map<std::string, std::string> run_record_;  // run_record(config_, data_), hashed once
 };
 
 std::unique_ptr<Optimizer> make_optimizer(const TrainConfig& c, const NamedTensors& params);

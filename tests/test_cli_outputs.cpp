@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "demos/cli/commands.h"
+#include "demos/cli/output.h"
 #include "tests/temp_dir.h"
 
 namespace fs = std::filesystem;
@@ -45,13 +46,13 @@ TEST_CASE("outputs: a --json in a place that cannot be written fails before the 
     std::function<int(const gs::cli::Args&)> run;
     std::vector<std::string> args;
   };
-  // each would train for a while (a minute for some) before the fix: the early check makes the
-  // refusal immediate, and nothing is written
+  // 10^8 steps each: a check made after the training (where it was) would never be reached in
+  // the life of the suite, so only a check before the work lets these cases finish
   const std::vector<Case> cases = {
-      {"spamlang", gs::cli::run_spamlang, {"--vocab", "64", "--dim", "4", "--steps", "50", "--seeds", "1"}},
-      {"head-rank", gs::cli::run_head_rank, small({"--ranks", "2,4", "--steps", "20"})},
-      {"equal-norm", gs::cli::run_equal_norm, small({"--train-steps", "20"})},
-      {"backbones", gs::cli::run_backbones, small({"--steps", "20", "--seeds", "1"})},
+      {"spamlang", gs::cli::run_spamlang, {"--vocab", "64", "--dim", "4", "--steps", "100000000", "--seeds", "1"}},
+      {"head-rank", gs::cli::run_head_rank, small({"--ranks", "2,4", "--steps", "100000000"})},
+      {"equal-norm", gs::cli::run_equal_norm, small({"--train-steps", "100000000"})},
+      {"backbones", gs::cli::run_backbones, small({"--steps", "100000000", "--seeds", "1"})},
   };
   for (const auto& c : cases) {
     INFO(c.name);
@@ -100,4 +101,38 @@ TEST_CASE("outputs: train --checkpoint and graph --out are checked before the te
   REQUIRE_THROWS_WITH(gs::cli::run_graph({"--out", tmp / "nope/graph.dot"}),
                       StartsWith("--out: " + (tmp / "nope/graph.dot")));
   CHECK(listing(tmp.dir) == std::vector<std::string>{"ck_is_a_folder"});
+}
+
+TEST_CASE("outputs: a --json inside the planned --out folder is accepted (the folder is made with the results)",
+          "[cli][outputs]") {
+  gs::test::TempDir tmp("gs_outputs_");
+  const std::string out = tmp / "runs/x", json = out + "/r.json";
+  REQUIRE(gs::cli::run_head_rank(small({"--ranks", "2,4", "--steps", "2", "--out", out, "--json", json})) == 0);
+  CHECK(fs::is_regular_file(json));
+  CHECK(fs::is_regular_file(fs::path(out) / "run.json"));
+  // one level deeper is not made by anyone: refused before the work
+  REQUIRE_THROWS_WITH(gs::cli::run_head_rank(small({"--ranks", "2,4", "--steps", "2", "--out", tmp / "runs/y", "--json",
+                                                    tmp / "runs/y/sub/r.json"})),
+                      Contains("does not exist"));
+  CHECK(!fs::exists(tmp / "runs/y"));
+}
+
+TEST_CASE("outputs: OutputFolder removes what it made unless kept, and never a folder that existed",
+          "[cli][outputs]") {
+  gs::test::TempDir tmp("gs_outputs_");
+  {
+    gs::cli::OutputFolder f(tmp / "a/b/c");  // a write failed: not kept
+    REQUIRE(fs::is_directory(tmp / "a/b/c"));
+    std::ofstream(tmp / "a/b/c/run.json") << "{}";
+  }
+  CHECK(!fs::exists(tmp / "a"));  // the topmost folder it made, with everything in it
+  {
+    gs::cli::OutputFolder f(tmp / "kept");
+    f.keep();
+  }
+  CHECK(fs::is_directory(tmp / "kept"));
+  {
+    gs::cli::OutputFolder f(tmp / "kept");  // existed: left alone
+  }
+  CHECK(fs::is_directory(tmp / "kept"));
 }

@@ -7,7 +7,9 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <map>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "nn/gru.h"
@@ -224,14 +226,30 @@ TEST_CASE("configs: factory errors and the string-map round trip", "[nn][lm]") {
   c2.rank = 0;
   REQUIRE_THROWS_WITH(c2.validate(), Catch::Contains("rank >= 1"));
   // sizes from a file are bounded before anything is built: these took minutes and all memory
-  for (const char* field : {"n_layer", "d_model"}) {
+  // explicit limits first, each named
+  for (const auto& [field, value, message] :
+       std::vector<std::tuple<std::string, std::string, std::string>>{
+           {"n_layer", "9007199254740992", "n_layer = 9007199254740992 exceeds the limit 1024"},
+           {"d_model", "1000000", "d_model = 1000000 exceeds the limit 65536"},
+           {"vocab", "100000000", "vocab = 100000000 exceeds the limit 16777216"},
+           {"context", "2000000", "context = 2000000 exceeds the limit 1048576"},
+           {"mlp_ratio", "1000", "mlp_ratio = 1000 exceeds the limit 64"}}) {
     INFO(field);
     auto huge = m;
-    huge[field] = std::string(field) == "n_layer" ? "9007199254740992" : "1000000";
+    huge[field] = value;
+    const LMConfig h = LMConfig::from_map(huge);
+    REQUIRE_THROWS_WITH(h.validate(), Catch::Contains(message));
+    REQUIRE_THROWS_WITH(make_language_model(h), Catch::Contains(message));
+  }
+  // within every limit, beyond this machine's memory (a factorized head's rank (V + D) counts)
+  for (const auto& fields : std::vector<std::map<std::string, std::string>>{
+           {{"n_layer", "1024"}, {"d_model", "65536"}},
+           {{"head", "factorized"}, {"rank", "65536"}, {"vocab", "16000000"}, {"d_model", "8"}}}) {
+    auto huge = m;
+    for (const auto& [k, v] : fields) huge[k] = v;
     const LMConfig h = LMConfig::from_map(huge);
     REQUIRE_THROWS_WITH(h.validate(), Catch::Contains("the parameters alone would take about") &&
                                           Catch::Contains("more than this machine's"));
-    REQUIRE_THROWS_WITH(make_language_model(h), Catch::Contains("the parameters alone would take about"));
   }
   c2 = cfg;
   c2.tied = true;
@@ -354,4 +372,25 @@ TEST_CASE("a tiny GPT overfits one batch", "[nn][train]") {
   if (std::getenv("GS_TEST_VERBOSE")) WARN("overfit: loss " << first << " -> " << last << " after " << step << " steps");
   REQUIRE(first > 2.0);  // starts near log(16) = 2.77
   REQUIRE(last < 0.05);
+}
+
+TEST_CASE("configs: parameter_lower_bound never exceeds the real count, and a config larger than its tensors is refused",
+          "[nn][lm]") {
+  for (const char* backbone : {"transformer", "gru", "ssm"})
+    for (const char* head : {"full", "tied", "factorized"}) {
+      INFO(backbone << " " << head);
+      LMConfig cfg = small_config(backbone, head == std::string("factorized") ? "factorized" : "full");
+      cfg.tied = head == std::string("tied");
+      if (cfg.head == "factorized") cfg.rank = 3;
+      const auto model = make_language_model(cfg);
+      const double bound = cfg.parameter_lower_bound(), real = double(model->parameter_count());
+      CHECK(bound <= real);
+      CHECK(bound >= 0.5 * real);  // a bound, but not a loose one (biases and norms are the rest at D = 4)
+      REQUIRE_NOTHROW(check_config_fits_tensors(cfg, model->state(), "ck"));
+      LMConfig more = cfg;
+      more.n_layer += 3;
+      REQUIRE_THROWS_WITH(check_config_fits_tensors(more, model->state(), "ck"),
+                          Catch::StartsWith("ck: its configuration (" + cfg.backbone) &&
+                              Catch::Contains("the configuration does not belong to these tensors"));
+    }
 }

@@ -284,6 +284,12 @@ Fixtures make_fixtures(const fs::path& dir, const fs::path& exe, const fs::path&
     REQUIRE(nn::load_checkpoint(f.paths["ck_huge_layers"]).config.at("n_layer") == "1000000000");
   }
   {
+    // within every limit and this machine's memory, but more layers than the file holds weights for
+    nn::SafetensorsContents c = nn::load_safetensors(ck);
+    c.metadata["config.n_layer"] = "40";
+    nn::save_safetensors(path("ck_more_layers", "ck_more_layers.safetensors"), c.tensors, c.metadata);
+  }
+  {
     nn::SafetensorsContents c = nn::load_safetensors(ck);
     REQUIRE(c.tensors.count("model.head.weight") == 1);
     set_first(c.tensors.at("model.head.weight"), std::numeric_limits<double>::quiet_NaN());

@@ -72,7 +72,7 @@ int run_backbones(const Args& args) {
   if (mo.every < 1) throw std::runtime_error("option --every: must be >= 1");
   for (const auto& c : cfgs) nn::make_language_model(c);  // a bad combination (heads vs D) throws here
   const std::string dir = plan_run_dir("backbones", o.str("out"));  // checked; made when the results exist
-  check_output_file("json", o.str("json"));
+  check_output_file("json", o.str("json"), dir);
 
   const nn::LMConfig& c0 = cfgs.front();
   const int64_t k = c0.head == "factorized" ? c0.rank : c0.d_model;
@@ -179,7 +179,7 @@ int run_backbones(const Args& args) {
                  {"destroyed_final_measured_on", "the batch of the last training step, after its update"}};
   const json run = {{"command", "backbones"}, {"config", config}, {"theory_destroyed", theory},
                     {"runs", jruns},          {"summary", summary}, {"table_markdown", md.str()}};
-  create_run_dir(dir);
+  OutputFolder folder(dir);  // removed again if a write below fails
   write_file_atomic(dir + "/run.json", run.dump(2) + "\n");
   if (!o.str("json").empty()) write_file_atomic(o.str("json"), run.dump(2) + "\n");
   write_file_atomic(dir + "/runs.csv", runs_csv.str());
@@ -190,6 +190,7 @@ int run_backbones(const Args& args) {
   std::printf("\n%s\n(mean ± sample std over seeds; destroyed fraction after training on the batch of the last step)\n",
               md.str().c_str());
   std::printf("wrote %s/run.json, runs.csv, curves.csv, table.md%s\n", dir.c_str(), png ? ", destroyed_fraction.png" : "");
+  folder.keep();
   return 0;
 }
 

@@ -196,7 +196,7 @@ int run_bottleneck(const Args& args) {
   run["measurements"] = nlohmann::json::array();
   for (const auto& s : ss) run["measurements"].push_back(sample_json(s));
   run["final"] = sample_json(fin);
-  create_run_dir(dir);
+  OutputFolder folder(dir);  // removed again if a write below fails
   write_file_atomic(dir + "/run.json", run.dump(2) + "\n");
   write_file_atomic(dir + "/metrics.csv", csv_metrics(ss));
   std::vector<BottleneckSample> all = ss;
@@ -204,6 +204,7 @@ int run_bottleneck(const Args& args) {
   write_file_atomic(dir + "/node_trace.csv", csv_trace(all));
   make_plots(all, cfg, dir);
   std::printf("\nresults: %s/ (run.json, metrics.csv, node_trace.csv, *.png)\n", dir.c_str());
+  folder.keep();
   return 0;
 }
 

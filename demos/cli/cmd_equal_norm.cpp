@@ -73,6 +73,9 @@ int run_equal_norm(const Args& args) {
     if (o.integer("train-batch") < 1) throw std::runtime_error("option --train-batch: must be >= 1");
     if (!(o.number("train-lr") > 0)) throw std::runtime_error("option --train-lr: must be > 0, got " + o.str("train-lr"));
   }
+  // the outputs, before any data is read or model trained
+  const std::string dir = plan_run_dir("equal-norm", o.str("out"));  // checked; made when the results exist
+  check_output_file("json", o.str("json"), dir);
   // with a checkpoint the model and its training are the checkpoint's: an option that would
   // describe another one is refused, not ignored
   if (!o.str("checkpoint").empty())
@@ -94,6 +97,7 @@ int run_equal_norm(const Args& args) {
     const nn::Checkpoint ck = nn::load_checkpoint(o.str("checkpoint"));
     const nn::LMConfig cfg = nn::LMConfig::from_map(ck.config, /*strict=*/false);
     cfg.validate();
+    nn::check_config_fits_tensors(cfg, ck.model, o.str("checkpoint"));  // before any model is built
     tokenizer = checkpoint_tokenizer(o, cfg, o.str("checkpoint"));
     {
       // the checkpoint's tensors checked against the model it describes (names, shapes, dtypes,
@@ -150,8 +154,6 @@ int run_equal_norm(const Args& args) {
 
   Generator g(static_cast<uint64_t>(o.integer("data-seed")));
   const nn::Batch batch = data(g);
-  const std::string dir = plan_run_dir("equal-norm", o.str("out"));  // checked; made when the results exist
-  check_output_file("json", o.str("json"));
   const analysis::EqualNormResult r = analysis::run_equal_norm(*model, batch, ecfg);
 
   using nlohmann::json;
@@ -193,7 +195,7 @@ int run_equal_norm(const Args& args) {
                  {"first_order_ratio_backbone", r.cosine_backbone > 0 ? 1.0 / r.cosine_backbone : NAN},
                  {"points", points}};
   const std::string js = result.dump(2) + "\n";
-  create_run_dir(dir);
+  OutputFolder folder(dir);  // removed again if a write below fails
   write_file_atomic(dir + "/run.json", js);
   if (!o.str("json").empty()) write_file_atomic(o.str("json"), js);
 
@@ -263,6 +265,7 @@ int run_equal_norm(const Args& args) {
   std::printf("cos(dZ, -G): all parameters %.4f (first-order ratio %.3g), backbone only %.4f (%.3g)\n\n%s", r.cosine,
               1.0 / r.cosine, r.cosine_backbone, 1.0 / r.cosine_backbone, table.str().c_str());
   std::printf("wrote %s/run.json, equal_norm.csv%s\n", dir.c_str(), png ? ", decrease.png, ratio.png" : "");
+  folder.keep();
   return 0;
 }
 

@@ -88,7 +88,7 @@ int run_head_rank(const Args& args) {
     std::fflush(stdout);
   };
   const std::string dir = plan_run_dir("head-rank", o.str("out"));  // checked; made when the results exist
-  check_output_file("json", o.str("json"));
+  check_output_file("json", o.str("json"), dir);
   std::printf("head-rank: ranks %s, %s backbone D=%ld, %s, %ld steps x %ld tokens -> %s\n", o.str("ranks").c_str(),
               cfg.model.backbone.c_str(), long(cfg.model.d_model), data_desc.c_str(), long(cfg.steps),
               long(cfg.batch * cfg.seq_len), dir.c_str());
@@ -134,7 +134,7 @@ int run_head_rank(const Args& args) {
         {"speedup", res.speedup}}},
       {"curves", curves}};
   const std::string text_json = result.dump(2) + "\n";
-  create_run_dir(dir);
+  OutputFolder folder(dir);  // removed again if a write below fails
   write_file_atomic(dir + "/run.json", text_json);
   if (!o.str("json").empty()) write_file_atomic(o.str("json"), text_json);
 
@@ -188,6 +188,7 @@ int run_head_rank(const Args& args) {
                 long(res.highest_rank), long(res.lowest_rank));
   std::printf("wrote %s/run.json, loss_curves.csv, token_efficiency.csv%s\n", dir.c_str(),
               png ? ", loss_curves.png" : "");
+  folder.keep();
   return 0;
 }
 

@@ -120,7 +120,7 @@ int run_mlp_demo(const Args& args) {
     Tensor loss = loss_of(m, b);
     // a diverged run used to print a table of nan and exit 0
     if (!std::isfinite(loss.item<double>()))
-      throw Error("mlp-demo: loss is " + std::to_string(loss.item<double>()) + " at step " + std::to_string(step) +
+      throw Error("loss is " + std::to_string(loss.item<double>()) + " at step " + std::to_string(step) +
                   "; lower --lr");
     const bool last = step == steps;
     if (last) {

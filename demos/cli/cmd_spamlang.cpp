@@ -71,7 +71,7 @@ int run_spamlang(const Args& args) {
     std::fflush(stdout);
   };
   const std::string dir = plan_run_dir("spamlang", o.str("out"));  // checked; made when the results exist
-  check_output_file("json", o.str("json"));
+  check_output_file("json", o.str("json"), dir);
   std::printf("spamlang: %zu vocab sizes x %zu widths x %ld seeds, %s backbone, %ld steps%s x %ld sequences x %ld "
               "tokens -> %s\n",
               cfg.vocabs.size(), cfg.dims.size(), long(cfg.seeds), cfg.model.backbone.c_str(), long(cfg.steps),
@@ -160,7 +160,7 @@ int run_spamlang(const Args& args) {
                  {"optimizer", "adamw, warmup + cosine to lr/10, clip 1"}};
   json run = {{"command", "spamlang"}, {"config", config},     {"runs", runs},
               {"control", controls},   {"summary", summary},   {"loss_curves", curves}};
-  create_run_dir(dir);
+  OutputFolder folder(dir);  // removed again if a write below fails
   write_file_atomic(dir + "/run.json", run.dump(2) + "\n");
   if (!o.str("json").empty())
     write_file_atomic(o.str("json"), json({{"runs", runs}, {"control", controls}}).dump(2) + "\n");
@@ -233,6 +233,7 @@ int run_spamlang(const Args& args) {
               long(cfg.eval_sequences), long(cfg.seeds), cfg.seeds == 1 ? "" : "s");
   std::printf("wrote %s/run.json, runs.csv, summary.csv, loss_curves.csv%s%s\n", dir.c_str(),
               res.controls.empty() ? "" : ", control.csv", png ? ", accuracy_heatmap.png, loss_curves.png" : "");
+  folder.keep();
   return 0;
 }
 

@@ -24,8 +24,9 @@ int run_train(const Args& args) {
       .add("checkpoint", "", "checkpoint path (written atomically every --save-every steps and at the end)")
       .add("save-every", "100", "steps between checkpoints (>= 1; the last step always saves)")
       .flag("resume", "continue from --checkpoint (the run's settings and text must be the checkpoint's)")
-      .flag("allow-run-change", "with --resume: go on although --steps, --batch, --lr, --seq-len, --seed or the text "
-                                "differ from the run that wrote the checkpoint (the differences are printed)");
+      .flag("allow-run-change", "with --resume: go on although --steps, --batch, --lr or the text differ from the "
+                                "run that wrote the checkpoint (printed); another model (--d-model, --seq-len, "
+                                "--seed, ...) is always refused");
   add_tokenizer_option(o);
   add_device_option(o);
   if (!o.parse(args)) return 0;
@@ -39,8 +40,8 @@ int run_train(const Args& args) {
   tc.seed = static_cast<uint64_t>(o.integer("seed"));
   tc.checkpoint_path = o.str("checkpoint");
   tc.checkpoint_every = o.integer("save-every");
-  if (o.on("resume") && tc.checkpoint_path.empty()) throw Error("train: --resume needs --checkpoint");
-  if (o.on("allow-run-change") && !o.on("resume")) throw Error("train: --allow-run-change goes with --resume");
+  if (o.on("resume") && tc.checkpoint_path.empty()) throw Error("--resume needs --checkpoint");
+  if (o.on("allow-run-change") && !o.on("resume")) throw Error("--allow-run-change goes with --resume");
   if (!(tc.lr > 0)) throw std::runtime_error("option --lr: must be > 0, got " + o.str("lr"));
   if (tc.steps < 0) throw std::runtime_error("option --steps: must be >= 0, got " + std::to_string(tc.steps));
   if (tc.batch < 1) throw std::runtime_error("option --batch: must be >= 1, got " + std::to_string(tc.batch));

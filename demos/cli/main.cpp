@@ -57,7 +57,7 @@ int main(int argc, char** argv) {
       // message is the bare "std::bad_alloc"
       std::fflush(stdout);
       std::fprintf(stderr, "gradscope %s: out of memory: the sizes asked for (--batch, --seq-len, --d-model, --vocab, "
-                   "a huge input file) need more memory than this machine has; nothing was written\n", name);
+                   "a huge input file) need more memory than this machine has\n", name);
       return 2;
     } catch (const std::exception& e) {
       // every failure here is bad input or an unusable file: one message, exit code 2

@@ -36,14 +36,35 @@ std::string plan_run_dir(const std::string& command, const std::string& explicit
   return dir.string();
 }
 
-void create_run_dir(const std::string& dir) {
+OutputFolder::OutputFolder(const std::string& dir) {
   std::error_code ec;
+  // the topmost missing part of the path is what create_directories makes (and what to remove)
+  for (fs::path p = fs::absolute(fs::path(dir)).lexically_normal(); !p.empty() && !fs::exists(p, ec);) {
+    created_ = p.string();
+    if (p.parent_path() == p) break;
+    p = p.parent_path();
+  }
   fs::create_directories(dir, ec);
   if (ec) fail(dir, "cannot create output folder: ", ec.message());
 }
 
-void check_output_file(const std::string& option, const std::string& path) {
+OutputFolder::~OutputFolder() {
+  if (keep_ || created_.empty()) return;
+  std::error_code ec;
+  fs::remove_all(created_, ec);  // best effort: we are already failing
+}
+
+void check_output_file(const std::string& option, const std::string& path, const std::string& run_dir) {
   if (path.empty()) return;
+  std::error_code ec;
+  if (!run_dir.empty() && !fs::exists(run_dir, ec)) {
+    // --json runs/x/r.json with --out runs/x: its folder appears with the run's results
+    auto norm = [](const std::string& p) {
+      fs::path n = fs::absolute(fs::path(p)).lexically_normal();
+      return n.has_filename() ? n : n.parent_path();  // "runs/x/" and "runs/x" alike
+    };
+    if (norm(path).parent_path() == norm(run_dir)) return;
+  }
   try {
     nn::check_writable_target(path);
   } catch (const Error& e) {

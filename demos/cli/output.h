@@ -14,12 +14,30 @@ namespace gs::cli {
 // Throws gs::Error("--out: ...") otherwise.
 std::string plan_run_dir(const std::string& command, const std::string& explicit_dir = "",
                          const std::string& base = "gradscope-out");
-// Creates the planned folder (and its missing parents) once the results are ready to write.
-void create_run_dir(const std::string& dir);
+// The planned folder while the results are written into it: the constructor creates it (and its
+// missing parents) once the results are ready; unless keep() is called, the destructor removes
+// what it created, so a write that fails half-way (a full disk) leaves no half-filled folder. A
+// folder that existed before (an explicit --out) is left as it was found, apart from the files
+// already renamed into it, each complete.
+class OutputFolder {
+ public:
+  explicit OutputFolder(const std::string& dir);
+  ~OutputFolder();
+  OutputFolder(const OutputFolder&) = delete;
+  OutputFolder& operator=(const OutputFolder&) = delete;
+  void keep() { keep_ = true; }
+
+ private:
+  std::string created_;  // the topmost folder this one made; empty when the folder existed
+  bool keep_ = false;
+};
+
 // Checks a file destination given by an option (--json FILE, --checkpoint FILE): new or a regular
-// file, in an existing writable folder (nn::check_writable_target). Throws gs::Error naming the
-// option. An empty path (the option not given) passes.
-void check_output_file(const std::string& option, const std::string& path);
+// file, in an existing writable folder (nn::check_writable_target), or directly in `run_dir`, the
+// command's planned output folder (plan_run_dir checked it; OutputFolder makes it before the
+// file is written). Throws gs::Error naming the option. An empty path (the option not given)
+// passes.
+void check_output_file(const std::string& option, const std::string& path, const std::string& run_dir = "");
 // Writes text to path atomically (temp file + rename); throws gs::Error naming the path.
 void write_file_atomic(const std::string& path, const std::string& text);
 
