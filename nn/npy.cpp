@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <charconv>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
@@ -194,12 +195,18 @@ std::string describe_descr(const std::string& d) {
   if (d.size() < 3) return "";
   const char order = d[0], kind = d[1];
   const std::string size = d.substr(2);
+  // the item size in bits, for the message only; a size that is not a small whole number reads
+  // as "?" (the fuzzer sent '<f4333...', and atoi's overflow was undefined behaviour)
+  int bytes = 0;
+  const auto [end, ec] = std::from_chars(size.data(), size.data() + size.size(), bytes);
+  const std::string bits =
+      ec == std::errc() && end == size.data() + size.size() && bytes > 0 && bytes <= 64 ? std::to_string(bytes * 8) : "?";
   std::string name;
-  if (kind == 'f') name = "float" + std::to_string(std::atoi(size.c_str()) * 8);
-  else if (kind == 'i') name = "int" + std::to_string(std::atoi(size.c_str()) * 8);
-  else if (kind == 'u') name = "uint" + std::to_string(std::atoi(size.c_str()) * 8);
+  if (kind == 'f') name = "float" + bits;
+  else if (kind == 'i') name = "int" + bits;
+  else if (kind == 'u') name = "uint" + bits;
   else if (kind == 'b') name = "bool";
-  else if (kind == 'c') name = "complex" + std::to_string(std::atoi(size.c_str()) * 8);
+  else if (kind == 'c') name = "complex" + bits;
   else if (kind == 'O') name = "Python object";
   else if (kind == 'U' || kind == 'S') name = "string";
   else if (kind == 'M' || kind == 'm') name = "datetime";

@@ -143,6 +143,9 @@ TEST_CASE("npy: Fortran order and unsupported dtypes are refused naming what the
   CHECK_THAT(error_of([&] { nn::load_npy(tmp / "i2.npy"); }), Contains("unsupported dtype '<i2' (int16)"));
   write_bytes(tmp / "f2.npy", craft("{'descr': '<f2', 'fortran_order': False, 'shape': (1,), }\n", "\0\0"));
   CHECK_THAT(error_of([&] { nn::load_npy(tmp / "f2.npy"); }), Contains("unsupported dtype '<f2' (float16)"));
+  // a size beyond int: the fuzzer's find (std::atoi overflowed, undefined behaviour under UBSan)
+  write_bytes(tmp / "fbig.npy", craft("{'descr': '<f43333333333333', 'fortran_order': False, 'shape': (1,), }\n", "\0\0"));
+  CHECK_THAT(error_of([&] { nn::load_npy(tmp / "fbig.npy"); }), Contains("unsupported dtype '<f43333333333333' (float?)"));
   write_bytes(tmp / "rec.npy",
               craft("{'descr': [('a', '<f4'), ('b', '<i4')], 'fortran_order': False, 'shape': (1,), }\n",
                     std::string(8, '\0')));
