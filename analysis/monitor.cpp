@@ -66,6 +66,13 @@ BottleneckSample measure_bottleneck(const nn::LanguageModel& model, const nn::Ba
   s.basis_seconds = since(tb);
   HeadMetricsOptions ho;
   ho.topk = topk_for(opt, hidden.size(0), M.size(0), basis.rank);
+  if (opt.keep_inputs) {
+    // H is recomputed here, apart from the metric paths below, so that metrics recomputed from
+    // this copy also catch a wrong H inside either path
+    NoGradGuard ng;
+    auto copy = [](const Tensor& x) { return op::clone(op::to(x, Device::CPU)); };
+    s.inputs = {copy(head.head_input(detach(hidden))), copy(M), copy(targets)};
+  }
 
   // A bias is outside what the stream's spectrum recomputes (H M^T): such heads take the logits path.
   s.fused = opt.fused && head.fused_loss() && !head.head_bias().defined();

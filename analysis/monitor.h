@@ -31,6 +31,12 @@ struct BottleneckSample {
   double first_block_relative = 0;  // its gradient norm / ||G||_F
   bool has_leak = false;
   LeakReport leak;
+  // With MonitorOptions::keep_inputs, what the head metrics were computed from, copied to the CPU:
+  // H = head_input(hidden) [N, k] and W = head_matrix() [V, k] in the model's dtype, targets int64
+  // [N]. Copies, not views: training goes on updating W in place. Undefined otherwise.
+  struct Inputs {
+    Tensor H, W, targets;
+  } inputs;
   // wall seconds of the whole measurement, of the basis of W, and of the leak test (the pass and
   // spectrum times are in head.run)
   double seconds = 0, basis_seconds = 0, leak_seconds = 0;
@@ -47,6 +53,10 @@ struct MonitorOptions {
   // trace from that pass's backward (which has no logits node), the spectrum from G recomputed
   // chunk by chunk. false (or another head): logits, cross_entropy, G from the logits node.
   bool fused = true;
+  // Keep the measurement's inputs in BottleneckSample::inputs, so a caller can save them and
+  // recompute the metrics outside this library. Off by default: it holds a V x k copy of W per
+  // sample.
+  bool keep_inputs = false;
 };
 
 // One measurement on one batch (the model is not changed; no .grad is touched).

@@ -1,5 +1,6 @@
 // gradscope backbones at tiny size: every backbone and seed runs, the files and keys exist, the
-// values are in range, the summary is the mean and spread of the runs, and bad arguments are named.
+// values are in range, the summary is the mean and spread of the runs, each run's final metrics
+// recomputed from its dumped inputs (--dump-final) match run.json, and bad arguments are named.
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -10,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "demos/cli/commands.h"
+#include "tests/head_metrics_reference.h"
 
 namespace fs = std::filesystem;
 using Catch::Matchers::Contains;
@@ -38,6 +40,7 @@ TEST_CASE("backbones: files, keys, ranges, the summary is the mean and std of th
   for (const char* k : {"config", "theory_destroyed", "runs", "summary", "table_markdown"}) REQUIRE(j.contains(k));
   REQUIRE(j["theory_destroyed"].get<double>() == Approx(std::sqrt(1 - 8.0 / 256.0)));  // k = D = 8, V = 256 bytes
   REQUIRE(j["runs"].size() == 3 * 2);
+  REQUIRE_FALSE(fs::exists(dir / "final_transformer_seed0_H.npy"));  // only with --dump-final
   for (const auto& r : j["runs"]) {
     for (const char* k : {"backbone", "seed", "vocab", "dim", "k", "init_loss", "final_loss", "destroyed_init",
                           "destroyed_final", "update_cosine_final"})
@@ -74,6 +77,34 @@ TEST_CASE("backbones: files, keys, ranges, the summary is the mean and std of th
     ++lines;
   }
   REQUIRE(lines == 2 + 3);
+  fs::remove_all(dir);
+}
+
+// The checks above are ranges; this one recomputes every run's logged final metrics from the
+// inputs of that measurement, independently of analysis/.
+TEST_CASE("backbones: --dump-final inputs reproduce each run's final metrics", "[cli][backbones]") {
+  using namespace gs::testing;
+  const fs::path dir = fs::temp_directory_path() / "gs_test_backbones_dump";
+  const auto j = run_tiny(dir, {"--dump-final"});
+  REQUIRE(j["runs"].size() == 3 * 2);
+  for (const auto& r : j["runs"]) {
+    const std::string prefix = "final_" + r["backbone"].get<std::string>() + "_seed" +
+                               std::to_string(r["seed"].get<int64_t>()) + "_";
+    INFO(prefix);
+    const DumpedHeadInputs in = load_dumped_head_inputs((dir / prefix).string());
+    REQUIRE(in.N == 2 * 6);  // --batch 2 --seq-len 6
+    REQUIRE(in.V == 256);
+    REQUIRE(in.k == 8);
+    const ReferenceHeadMetrics ref = reference_head_metrics(in);
+    REQUIRE(ref.rank == 8);  // a random init is full rank
+    const double rtol = kLoggedMetricRtol;  // float32 products against float64 (head_metrics_reference.h)
+    CHECK(r["destroyed_final"].get<double>() == Approx(ref.destroyed_fraction).epsilon(rtol));
+    CHECK(r["final_loss"].get<double>() == Approx(ref.loss).epsilon(rtol));
+    CHECK(r["update_cosine_final"].get<double>() == Approx(ref.update_cosine).epsilon(rtol));
+    // the comparison can tell a squared destroyed fraction from the right one
+    const double d = ref.destroyed_fraction;
+    CHECK(std::abs(d * d - d) > 100 * rtol * d);
+  }
   fs::remove_all(dir);
 }
 

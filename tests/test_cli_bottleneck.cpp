@@ -1,12 +1,18 @@
-// gradscope bottleneck at tiny size: it runs, writes every file, and its numbers are in range.
+// gradscope bottleneck at tiny size: it runs, writes every file, its numbers are in range, and the
+// final measurement recomputed from its dumped inputs (--dump-final) matches run.json.
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "demos/cli/commands.h"
+#include "tests/head_metrics_reference.h"
 
 namespace fs = std::filesystem;
 
@@ -21,6 +27,7 @@ TEST_CASE("bottleneck: files, JSON keys, values in range, leak test ~0", "[cli][
     REQUIRE(rc == 0);
     for (const char* f : {"run.json", "metrics.csv", "node_trace.csv", "destroyed_fraction.dat", "destroyed_fraction.gp"})
       REQUIRE(fs::exists(dir / f));
+    REQUIRE_FALSE(fs::exists(dir / "final_H.npy"));  // only with --dump-final
     nlohmann::json j;
     std::ifstream(dir / "run.json") >> j;
     REQUIRE(j["measurements"].size() == 3);  // steps 0, 2, 4
@@ -40,6 +47,48 @@ TEST_CASE("bottleneck: files, JSON keys, values in range, leak test ~0", "[cli][
     REQUIRE(j["final"]["leak"]["visible_max_diff"].get<double>() < 1e-3);
     // the first layer's output node, as the backbones name it (nn/transformer.cpp, gru.cpp, ssm.cpp)
     CHECK(j["final"]["first_block_node"] == (backbone == "transformer" ? "backbone.blocks.0" : "backbone.layers.0"));
+  }
+  fs::remove_all(dir);
+}
+
+// The range checks above hold for any orthogonal split (d^2 + c^2 = 1 by construction); this one
+// recomputes the logged final metrics from the head's own inputs, independently of analysis/.
+TEST_CASE("bottleneck: --dump-final inputs reproduce run.json's final metrics", "[cli][bottleneck]") {
+  using namespace gs::testing;
+  const fs::path dir = fs::temp_directory_path() / "gs_test_bottleneck_dump";
+  // a full head on one backbone, a factorized one (H = down(h), [N, r]) on another
+  const std::vector<std::pair<std::string, std::string>> cases{{"transformer", "full"}, {"ssm", "factorized"}};
+  for (const auto& [backbone, head] : cases) {
+    INFO(backbone << ", " << head << " head");
+    fs::remove_all(dir);
+    std::vector<std::string> args{"--steps", "4",   "--every",    "2",       "--d-model", "8",  "--layers",
+                                  "1",       "--heads", "2",      "--seq-len", "8",       "--batch", "2",
+                                  "--backbone", backbone, "--head", head,      "--out",   dir.string(), "--dump-final"};
+    if (head == "factorized") args.insert(args.end(), {"--rank", "4"});
+    REQUIRE(gs::cli::run_bottleneck(args) == 0);
+    nlohmann::json j;
+    std::ifstream(dir / "run.json") >> j;
+    const auto& f = j["final"];
+    const int64_t k = head == "full" ? 8 : 4;  // D, or the factorized head's rank
+    const DumpedHeadInputs in = load_dumped_head_inputs((dir / "final_").string());
+    REQUIRE(in.N == 2 * 8);
+    REQUIRE(in.V == 256);
+    REQUIRE(in.k == k);
+    const ReferenceHeadMetrics ref = reference_head_metrics(in);
+    REQUIRE(ref.rank == k);  // a random init is full rank
+    CHECK(f["tokens"] == ref.tokens);
+    CHECK(f["dim"] == k);
+    const double rtol = kLoggedMetricRtol;  // float32 products against float64 (head_metrics_reference.h)
+    CHECK(f["loss"].get<double>() == Approx(ref.loss).epsilon(rtol));
+    CHECK(f["logit_grad_norm"].get<double>() == Approx(ref.logit_grad_norm).epsilon(rtol));
+    CHECK(f["destroyed_fraction"].get<double>() == Approx(ref.destroyed_fraction).epsilon(rtol));
+    CHECK(f["visible_cosine"].get<double>() == Approx(ref.visible_cosine).epsilon(rtol));
+    CHECK(f["visible_norm"].get<double>() == Approx(ref.visible_cosine * ref.logit_grad_norm).epsilon(rtol));
+    CHECK(f["per_token_destroyed"]["mean"].get<double>() == Approx(ref.per_token_destroyed_mean).epsilon(rtol));
+    CHECK(f["update"]["cosine"].get<double>() == Approx(ref.update_cosine).epsilon(rtol));
+    // the comparison can tell a squared destroyed fraction from the right one
+    const double d = ref.destroyed_fraction;
+    CHECK(std::abs(d * d - d) > 100 * rtol * d);
   }
   fs::remove_all(dir);
 }

@@ -20,6 +20,7 @@
 #include "demos/cli/plot.h"
 #include "demos/cli/train_data.h"
 #include "nn/device.h"
+#include "nn/npy.h"
 
 namespace gs::cli {
 namespace {
@@ -49,6 +50,8 @@ int run_backbones(const Args& args) {
       .add("lr", "3e-3", "peak learning rate (AdamW, warmup + cosine)")
       .add("every", "50", "measure every N steps (for the curves; step 0 and the last step always)")
       .add("json", "", "also write run.json's content to this file")
+      .flag("dump-final", "also write each run's last measurement's inputs, to recompute its destroyed_final "
+                          "elsewhere: final_<backbone>_seed<seed>_{H,W,targets}.npy")
       .add("out", "", "output folder (default ./gradscope-out/backbones-<timestamp>)");
   add_device_option(o);
   if (!o.parse(with_bottleneck_defaults(args))) return 0;  // the bottleneck command's model
@@ -67,6 +70,7 @@ int run_backbones(const Args& args) {
   tc.log_every = 50;
   analysis::MonitorOptions mo;
   mo.every = o.integer("every");
+  mo.keep_inputs = o.on("dump-final");
   const int64_t seeds = o.integer("seeds");
   if (seeds < 1) throw std::runtime_error("option --seeds: must be >= 1");
   if (mo.every < 1) throw std::runtime_error("option --every: must be >= 1");
@@ -101,6 +105,8 @@ int run_backbones(const Args& args) {
       r.seed = int64_t(cfg.seed);
       r.rank = model->head()->rank();
       r.samples = train_and_watch(model, data, tc, mo, probe_gen);
+      // only the last measurement's inputs are written: free the others (held during this run only)
+      for (size_t i = 0; i + 1 < r.samples.size(); ++i) r.samples[i].inputs = {};
       const auto &first = r.samples.front(), &last = r.samples.back();
       r.init_loss = first.loss;
       r.final_loss = last.loss;
@@ -186,10 +192,19 @@ int run_backbones(const Args& args) {
   write_file_atomic(dir + "/curves.csv", curves_csv.str());
   write_file_atomic(dir + "/table.md", md.str());
   const bool png = plot(pl, dir + "/destroyed_fraction");
+  if (mo.keep_inputs)
+    for (const Run& r : runs) {
+      const auto& in = r.samples.back().inputs;
+      const std::string prefix = dir + "/final_" + r.backbone + "_seed" + std::to_string(r.seed) + "_";
+      nn::save_npy(prefix + "H.npy", in.H);
+      nn::save_npy(prefix + "W.npy", in.W);
+      nn::save_npy(prefix + "targets.npy", in.targets);
+    }
 
   std::printf("\n%s\n(mean ± sample std over seeds; destroyed fraction after training on the batch of the last step)\n",
               md.str().c_str());
-  std::printf("wrote %s/run.json, runs.csv, curves.csv, table.md%s\n", dir.c_str(), png ? ", destroyed_fraction.png" : "");
+  std::printf("wrote %s/run.json, runs.csv, curves.csv, table.md%s%s\n", dir.c_str(), png ? ", destroyed_fraction.png" : "",
+              mo.keep_inputs ? ", final_*_{H,W,targets}.npy" : "");
   folder.keep();
   return 0;
 }

@@ -1,7 +1,8 @@
 // gradscope bottleneck — the main job. Trains a small language model (on the embedded text by
 // default) and every k steps measures how much of the exact logit gradient the head destroys,
 // the update it can still realise, and the gradient norm at every node. Ends with the leak test,
-// a summary table, and run.json, metrics.csv, node_trace.csv and PNG plots in the output folder.
+// a summary table, and run.json, metrics.csv, node_trace.csv and PNG plots in the output folder
+// (with --dump-final also the final measurement's H, W and targets as .npy).
 #include <cmath>
 #include <cstdio>
 #include <sstream>
@@ -18,6 +19,7 @@
 #include "demos/cli/plot.h"
 #include "demos/cli/train_data.h"
 #include "nn/device.h"
+#include "nn/npy.h"
 
 namespace gs::cli {
 namespace {
@@ -129,6 +131,8 @@ int run_bottleneck(const Args& args) {
       .add("batch", "16", "sequences per step")
       .add("lr", "3e-3", "peak learning rate (AdamW, warmup + cosine)")
       .add("every", "20", "measure every N steps")
+      .flag("dump-final", "also write the final measurement's inputs, to recompute run.json's \"final\" elsewhere: "
+                          "final_H.npy (head input rows [N, k]), final_W.npy (head matrix [V, k]), final_targets.npy")
       .add("out", "", "output folder (default ./gradscope-out/bottleneck-<timestamp>)");
   add_device_option(o);
   std::vector<std::string> with_defaults = with_bottleneck_defaults(args);
@@ -167,6 +171,7 @@ int run_bottleneck(const Args& args) {
   // the leak test on the final model and a fresh batch
   analysis::MonitorOptions last = mo;
   last.leak_test = true;
+  last.keep_inputs = o.on("dump-final");
   const BottleneckSample fin =
       analysis::measure_bottleneck(*model, data.sample(tc.batch, tc.seq_len, probe_gen), tc.steps, last);
 
@@ -203,7 +208,13 @@ int run_bottleneck(const Args& args) {
   all.push_back(fin);
   write_file_atomic(dir + "/node_trace.csv", csv_trace(all));
   make_plots(all, cfg, dir);
-  std::printf("\nresults: %s/ (run.json, metrics.csv, node_trace.csv, *.png)\n", dir.c_str());
+  if (last.keep_inputs) {
+    nn::save_npy(dir + "/final_H.npy", fin.inputs.H);
+    nn::save_npy(dir + "/final_W.npy", fin.inputs.W);
+    nn::save_npy(dir + "/final_targets.npy", fin.inputs.targets);
+  }
+  std::printf("\nresults: %s/ (run.json, metrics.csv, node_trace.csv, *.png%s)\n", dir.c_str(),
+              last.keep_inputs ? ", final_{H,W,targets}.npy" : "");
   folder.keep();
   return 0;
 }
