@@ -13,10 +13,14 @@
 
 namespace gs {
 
+// Tolerances: with eps = 1e-6 the central difference's truncation error is ~eps^2 |f'''| ~ 1e-12
+// and its rounding error ~u |L| / eps ~ 1e-10 |L| (u = 1.1e-16, L = <f(x), R> of order 1-10), so
+// a correct vjp agrees to ~1e-9 here; atol 1e-8 and rtol 1e-6 leave a factor of 10 and catch a
+// vjp that is 1e-5 relative off (the earlier 1e-5 / 1e-3 let 0.05% errors through).
 struct GradcheckOptions {
   double eps = 1e-6;
-  double atol = 1e-5;
-  double rtol = 1e-3;
+  double atol = 1e-8;
+  double rtol = 1e-6;
   bool random_directions = false;
   int num_directions = 4;
   uint64_t seed = 1234;

@@ -2,7 +2,7 @@
 // Shared by the nn test files: gradcheck over a module's parameters as well as its inputs.
 // gs::gradcheck perturbs only the tensors it is given; a module's weights live inside the module,
 // so this check perturbs them in place (they are contiguous float64 leaves) with the same
-// objective L = <f(x), R> and the same tolerances (DESIGN.md: eps 1e-6, atol 1e-5, rtol 1e-3).
+// objective L = <f(x), R> and the same tolerances (autograd/gradcheck.h: eps 1e-6, atol 1e-8, rtol 1e-6).
 #include <catch2/catch.hpp>
 
 #include <cmath>

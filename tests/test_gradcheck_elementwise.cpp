@@ -1,4 +1,4 @@
-// Gradcheck (float64, eps 1e-6, atol 1e-5, rtol 1e-3) for the elementwise, shape and linalg
+// Gradcheck (float64, eps 1e-6, atol 1e-8, rtol 1e-6) for the elementwise, shape and linalg
 // families, including broadcast and view variants.
 #include "autograd/ops.h"
 #include "tensor/ops.h"

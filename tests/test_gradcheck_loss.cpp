@@ -1,4 +1,4 @@
-// Gradcheck (float64, eps 1e-6, atol 1e-5, rtol 1e-3) for the fused cross_entropy, both
+// Gradcheck (float64, eps 1e-6, atol 1e-8, rtol 1e-6) for the fused cross_entropy, both
 // reductions, with ignore_index rows; plus the tensor-layer contract (values, n_valid, errors)
 // and agreement with the composite -log_softmax[target] formulation.
 #include "autograd/ops.h"

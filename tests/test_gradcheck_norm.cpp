@@ -1,5 +1,5 @@
 // layer_norm / rms_norm: tensor-layer values and errors, and gradcheck (float64, eps 1e-6,
-// atol 1e-5, rtol 1e-3) with and without gamma/beta, 3-d and non-contiguous inputs.
+// atol 1e-8, rtol 1e-6) with and without gamma/beta, 3-d and non-contiguous inputs.
 #include <cmath>
 
 #include "autograd/ops.h"

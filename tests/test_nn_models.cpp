@@ -1,7 +1,7 @@
 // Backbones, heads and the LanguageModel: gradcheck at small sizes (B=2, T=3, D=4, V=5, H=2) in
 // float64, causality of every backbone, parameter names and order, head matrices, configs, and
 // small training runs (a copy task per backbone, a tiny GPT overfitting one batch) in float32.
-// Gradcheck tolerances: DESIGN.md's defaults (eps 1e-6, atol 1e-5, rtol 1e-3); the larger
+// Gradcheck tolerances: autograd/gradcheck.h's defaults (eps 1e-6, atol 1e-8, rtol 1e-6); the larger
 // models use the random-direction variant (a few unit directions per parameter tensor).
 #include <catch2/catch.hpp>
 

@@ -49,7 +49,9 @@ int tour_new_op(std::ostream& out) {
   out << "softplus(x) = log(1 + exp(x)); its vjp: g * sigmoid(x)\n";
   out << "x          = " << x << "\n";
   out << "softplus(x)= " << softplus(x) << "\n\n";
-  out << "gradcheck (float64, central differences, eps 1e-6, atol 1e-5, rtol 1e-3):\n";
+  const GradcheckOptions defaults;
+  out << "gradcheck (float64, central differences, eps " << defaults.eps << ", atol " << defaults.atol << ", rtol "
+      << defaults.rtol << "):\n";
   const GradcheckResult good = gradcheck([](const std::vector<Tensor>& in) { return softplus(in[0]); }, {x});
   show(out, "softplus with the right vjp", good);
   const GradcheckResult bad = gradcheck([](const std::vector<Tensor>& in) { return softplus_wrong(in[0]); }, {x});
