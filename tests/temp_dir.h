@@ -1,8 +1,10 @@
 #pragma once
 // A fresh folder under the system temp directory, removed with everything in it at scope exit.
+#include <algorithm>
 #include <filesystem>
 #include <random>
 #include <string>
+#include <vector>
 #include <system_error>
 
 namespace gs::test {
@@ -22,5 +24,15 @@ struct TempDir {
   TempDir& operator=(const TempDir&) = delete;
   std::string operator/(const std::string& name) const { return (dir / name).string(); }
 };
+
+// The paths under dir, relative and sorted (recursively): what a refused or failed run must not
+// have added.
+inline std::vector<std::string> listing(const std::filesystem::path& dir) {
+  std::vector<std::string> names;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir))
+    names.push_back(std::filesystem::relative(e.path(), dir).string());
+  std::sort(names.begin(), names.end());
+  return names;
+}
 
 }  // namespace gs::test

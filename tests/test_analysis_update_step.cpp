@@ -1,5 +1,6 @@
 // analysis/head_bottleneck: the update decomposition and the Eckart-Young-Mirsky bound against a
-// real SGD step taken through the autograd engine (issue 15, Deliver item 2), float64 throughout.
+// real SGD step taken through the autograd engine, float64 throughout: the library reports U only
+// through norms and a cosine, so a wrong U could hide behind its own formula typed twice.
 //
 // Convention (G's scale). head_metrics' G is (softmax(H W^T) - onehot) / N_valid with ignored rows
 // zero (head_bottleneck.h; SoftmaxGradSource), which is exactly dL/dZ of the MEAN cross-entropy

@@ -25,14 +25,6 @@ std::vector<std::string> small(std::vector<std::string> extra) {
   return a;
 }
 
-// The names under dir (recursively): what a failed run must not have added.
-std::vector<std::string> listing(const fs::path& dir) {
-  std::vector<std::string> names;
-  for (const auto& e : fs::recursive_directory_iterator(dir)) names.push_back(fs::relative(e.path(), dir).string());
-  std::sort(names.begin(), names.end());
-  return names;
-}
-
 }  // namespace
 
 TEST_CASE("outputs: a --json in a place that cannot be written fails before the experiment runs",
@@ -61,7 +53,7 @@ TEST_CASE("outputs: a --json in a place that cannot be written fails before the 
     REQUIRE_THROWS_WITH(c.run(args), StartsWith("--json: " + bad_json + ": cannot be written: " + plain + " is not a folder"));
     CHECK(!fs::exists(out));
   }
-  CHECK(listing(tmp.dir) == std::vector<std::string>{"plain.txt"});
+  CHECK(gs::test::listing(tmp.dir) == std::vector<std::string>{"plain.txt"});
 }
 
 TEST_CASE("outputs: an --out that cannot be made is refused at once, a failed run leaves no folder",
@@ -81,7 +73,7 @@ TEST_CASE("outputs: an --out that cannot be made is refused at once, a failed ru
   REQUIRE_THROWS_WITH(gs::cli::run_bottleneck(small({"--steps", "6", "--every", "3", "--lr", "1e30", "--out", out})),
                       Contains("lower the learning rate"));
   CHECK(!fs::exists(out));
-  CHECK(listing(tmp.dir) == std::vector<std::string>{"plain.txt"});
+  CHECK(gs::test::listing(tmp.dir) == std::vector<std::string>{"plain.txt"});
   // and the folder appears, with its files, when the run succeeds
   REQUIRE(gs::cli::run_bottleneck(small({"--steps", "2", "--every", "2", "--out", out})) == 0);
   CHECK(fs::exists(fs::path(out) / "run.json"));
@@ -100,7 +92,7 @@ TEST_CASE("outputs: train --checkpoint and graph --out are checked before the te
                       Contains("exists and is not a regular file (a folder)"));
   REQUIRE_THROWS_WITH(gs::cli::run_graph({"--out", tmp / "nope/graph.dot"}),
                       StartsWith("--out: " + (tmp / "nope/graph.dot")));
-  CHECK(listing(tmp.dir) == std::vector<std::string>{"ck_is_a_folder"});
+  CHECK(gs::test::listing(tmp.dir) == std::vector<std::string>{"ck_is_a_folder"});
 }
 
 TEST_CASE("outputs: a --json inside the planned --out folder is accepted (the folder is made with the results)",

@@ -130,13 +130,6 @@ std::string replace_all(std::string s, const std::string& from, const std::strin
   return s;
 }
 
-std::vector<std::string> listing(const fs::path& dir) {
-  std::vector<std::string> names;
-  for (const auto& e : fs::recursive_directory_iterator(dir)) names.push_back(fs::relative(e.path(), dir).string());
-  std::sort(names.begin(), names.end());
-  return names;
-}
-
 std::string joined(const std::vector<std::string>& v) {
   std::string s;
   for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
@@ -334,7 +327,7 @@ TEST_CASE("reliability: every bad input in docs/RELIABILITY.md is refused as doc
   std::map<std::string, std::string> before;
   for (const auto& [name, p] : fx.paths)
     if (fs::is_regular_file(fs::symlink_status(p))) before[name] = read_bytes(p);
-  const std::vector<std::string> fixture_listing = listing(fx.dir);
+  const std::vector<std::string> fixture_listing = gs::test::listing(fx.dir);
   const bool gpt2 = gpt2_available();
 
   for (const Row& r : rows) {
@@ -372,7 +365,7 @@ TEST_CASE("reliability: every bad input in docs/RELIABILITY.md is refused as doc
     // one message, one line; only an unknown option or stray argument appends the usage text
     CHECK((rest.empty() || rest.rfind("usage: gradscope " + name + " ", 0) == 0));
     // nothing left behind: no output folder, no partial file, no "<target>.tmp.XXXXXX"
-    INFO("left in {tmp}: " << joined(listing(tmp)) << "; in the working folder: " << joined(listing(cwd)));
+    INFO("left in {tmp}: " << joined(gs::test::listing(tmp)) << "; in the working folder: " << joined(gs::test::listing(cwd)));
     CHECK(fs::is_empty(tmp));
     CHECK(fs::is_empty(cwd));
   }
@@ -384,7 +377,7 @@ TEST_CASE("reliability: every bad input in docs/RELIABILITY.md is refused as doc
     const bool unchanged = read_bytes(fx.paths.at(name)) == bytes;  // a bool: Catch would print both files
     CHECK(unchanged);
   }
-  CHECK(listing(fx.dir) == fixture_listing);
+  CHECK(gs::test::listing(fx.dir) == fixture_listing);
   CHECK(fs::is_fifo(fs::symlink_status(fx.paths.at("fifo"))));
   CHECK(fs::is_directory(fs::symlink_status(fx.paths.at("folder"))));
   CHECK(fs::is_empty(fx.paths.at("folder")));
