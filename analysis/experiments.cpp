@@ -128,6 +128,11 @@ nn::LMConfig spamlang_model(const SpamLangConfig& cfg, int64_t V, int64_t D, int
 }
 }  // namespace
 
+int64_t wide_control_dim(const nn::LMConfig& model, int64_t V) {
+  const int64_t h = model.backbone == "transformer" ? std::max<int64_t>(1, model.n_head) : 1;
+  return (V + h - 1) / h * h;
+}
+
 void check_spamlang_config(const SpamLangConfig& cfg) {
   const char* op = "spamlang";
   if (cfg.vocabs.empty()) fail(op, "the vocabulary list is empty");
@@ -144,6 +149,8 @@ void check_spamlang_config(const SpamLangConfig& cfg) {
   check_sizes(op, cfg.steps, cfg.batch, cfg.seq_len, cfg.lr);
   if (cfg.control && (!(cfg.control_lr > 0) || !std::isfinite(cfg.control_lr)))
     fail(op, "control lr must be finite and > 0, got ", cfg.control_lr);
+  if (cfg.wide_control && cfg.wide_control_max_vocab < 0)
+    fail(op, "wide_control_max_vocab must be >= 0, got ", cfg.wide_control_max_vocab);
   SpamLang(cfg.vocabs.front(), cfg.seq_len, cfg.zipf);  // checks the Zipf exponent
   for (int64_t V : cfg.vocabs)
     for (int64_t D : cfg.dims) {
@@ -153,6 +160,9 @@ void check_spamlang_config(const SpamLangConfig& cfg) {
         fail(op, "the transformer's ", m.n_head, " attention heads do not divide D = ", D,
              " (pick a head count dividing every D)");
     }
+  if (cfg.wide_control)
+    for (int64_t V : cfg.vocabs)
+      if (V <= cfg.wide_control_max_vocab) spamlang_model(cfg, V, wide_control_dim(cfg.model, V), 0).validate();
 }
 
 SpamLangResult run_spamlang(const SpamLangConfig& cfg) {
@@ -186,41 +196,59 @@ SpamLangResult run_spamlang(const SpamLangConfig& cfg) {
     };
     auto unseen = [&] { return static_cast<int64_t>(std::count(seen.begin(), seen.end(), uint8_t{0})); };
     tc.steps = cfg.cover > 0 ? std::max(cfg.steps, (cfg.cover * V + cfg.batch - 1) / cfg.batch) : cfg.steps;
+    // one language model of width D, seed s, on this V's batches
+    auto train_lm = [&](int64_t D, int64_t s) {
+      const auto t0 = std::chrono::steady_clock::now();
+      auto model = nn::make_language_model(model_cfg(V, D, s));
+      tc.seed = cfg.model.seed + static_cast<uint64_t>(s);
+      tc.lr = cfg.lr;
+      SpamLangRun r;
+      r.vocab = V;
+      r.dim = D;
+      r.seed = s;
+      r.steps = tc.steps;
+      start_run();
+      r.losses = train_loop(
+          model->named_parameters(), [&](const nn::Batch& b) { return model->loss(b.inputs, b.targets); }, source, tc);
+      r.unseen_symbols = unseen();
+      Generator eg = eval_gen(s);
+      const SpamLangEval e = evaluate_spamlang(*model, data, cfg.eval_sequences, eg);
+      r.final_loss = e.loss;
+      r.accuracy = e.accuracy;
+      Generator mg = eval_gen(s);
+      const nn::Batch measured = data.sample(std::min<int64_t>(cfg.eval_sequences, 64), mg);
+      {
+        NoGradGuard no_grad;
+        model->eval();
+        const Tensor H = model->head()->head_input(model->hidden(measured.inputs));
+        r.destroyed_fraction =
+            head_metrics(H, model->head()->head_matrix(), reshape(measured.targets, {measured.targets.numel()}))
+                .destroyed_fraction;
+      }
+      r.seconds = seconds_since(t0);
+      if (cfg.on_model) cfg.on_model(r, *model, measured);
+      return r;
+    };
     for (int64_t D : cfg.dims) {
       for (int64_t s = 0; s < cfg.seeds; ++s) {
-        const auto t0 = std::chrono::steady_clock::now();
-        auto model = nn::make_language_model(model_cfg(V, D, s));
-        tc.seed = cfg.model.seed + static_cast<uint64_t>(s);
-        tc.lr = cfg.lr;
-        SpamLangRun r;
-        r.vocab = V;
-        r.dim = D;
-        r.seed = s;
-        r.steps = tc.steps;
-        start_run();
-        r.losses = train_loop(
-            model->named_parameters(), [&](const nn::Batch& b) { return model->loss(b.inputs, b.targets); }, source, tc);
-        r.unseen_symbols = unseen();
-        Generator eg = eval_gen(s);
-        const SpamLangEval e = evaluate_spamlang(*model, data, cfg.eval_sequences, eg);
-        r.final_loss = e.loss;
-        r.accuracy = e.accuracy;
-        {
-          NoGradGuard no_grad;
-          model->eval();
-          Generator mg = eval_gen(s);
-          const nn::Batch b = data.sample(std::min<int64_t>(cfg.eval_sequences, 64), mg);
-          const Tensor H = model->head()->head_input(model->hidden(b.inputs));
-          r.destroyed_fraction =
-              head_metrics(H, model->head()->head_matrix(), reshape(b.targets, {b.targets.numel()})).destroyed_fraction;
-        }
-        r.seconds = seconds_since(t0);
+        SpamLangRun r = train_lm(D, s);
         if (cfg.log)
           cfg.log(fmt("spamlang V=%ld D=%ld seed=%ld: %ld steps (%ld symbols unseen), train loss %.3f -> %.3f, "
                       "held-out loss %.3f, accuracy %.3f, destroyed %.3f (%.1fs)",
                       long(V), long(D), long(s), long(r.steps), long(r.unseen_symbols), r.losses.front(),
                       r.losses.back(), r.final_loss, r.accuracy, r.destroyed_fraction, r.seconds));
         out.runs.push_back(std::move(r));
+      }
+    }
+    if (cfg.wide_control && V <= cfg.wide_control_max_vocab) {
+      const int64_t D = wide_control_dim(cfg.model, V);
+      for (int64_t s = 0; s < cfg.seeds; ++s) {
+        SpamLangRun r = train_lm(D, s);
+        if (cfg.log)
+          cfg.log(fmt("spamlang wide control (same backbone and lr, D=%ld >= V) V=%ld seed=%ld: held-out loss %.3f, "
+                      "accuracy %.3f, destroyed %.3f (%.1fs)",
+                      long(D), long(V), long(s), r.final_loss, r.accuracy, r.destroyed_fraction, r.seconds));
+        out.wide.push_back(std::move(r));
       }
     }
     if (!cfg.control) continue;

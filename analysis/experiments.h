@@ -70,6 +70,16 @@ SpamLangEval evaluate_spamlang(const DirectLogitTable& table, const SpamLang& da
                                int64_t batch = 64);
 
 // ---- SpamLang grid ------------------------------------------------------------------------------
+struct SpamLangRun {
+  int64_t vocab = 0, dim = 0, seed = 0;
+  int64_t steps = 0;              // optimiser steps this run took (see SpamLangConfig::cover)
+  int64_t unseen_symbols = 0;     // symbols never the input of a training sequence
+  double final_loss = 0;          // held-out mean cross-entropy after training
+  double accuracy = 0;            // held-out next-token accuracy (all positions)
+  double destroyed_fraction = 0;  // head_metrics on one held-out batch of eval size (<= 64 sequences)
+  double seconds = 0;
+  std::vector<double> losses;     // training loss per step
+};
 struct SpamLangConfig {
   std::vector<int64_t> vocabs{64, 1024};
   std::vector<int64_t> dims{8, 64};
@@ -88,17 +98,17 @@ struct SpamLangConfig {
   bool control = true;            // also train a DirectLogitTable per (V, seed)
   double control_lr = 0.1;        // its peak lr (same steps, batch, data and schedule as the LMs; a
                                   // table needs a larger lr than an LM: see DirectLogitTable)
+  // The wide control: the same backbone and recipe (lr, steps, batches, schedule) at the smallest
+  // width D >= V the backbone accepts (wide_control_dim), per (V, seed) for V <= wide_control_max_vocab.
+  // Its head is square or wider, so it destroys nothing: if it learns where the D << V models fail,
+  // the width, not the backbone or the recipe, is what they lack. Its cost grows as V^2 per token.
+  bool wide_control = true;
+  int64_t wide_control_max_vocab = 1024;
   Log log;
-};
-struct SpamLangRun {
-  int64_t vocab = 0, dim = 0, seed = 0;
-  int64_t steps = 0;              // optimiser steps this run took (see SpamLangConfig::cover)
-  int64_t unseen_symbols = 0;     // symbols never the input of a training sequence
-  double final_loss = 0;          // held-out mean cross-entropy after training
-  double accuracy = 0;            // held-out next-token accuracy (all positions)
-  double destroyed_fraction = 0;  // head_metrics on one held-out batch of eval size (<= 64 sequences)
-  double seconds = 0;
-  std::vector<double> losses;     // training loss per step
+  // Called after each trained language model (the D-grid runs and the wide controls) with its result,
+  // the model and the batch its destroyed_fraction was measured on: lets a caller recompute a logged
+  // number from the model itself.
+  std::function<void(const SpamLangRun&, nn::LanguageModel&, const nn::Batch&)> on_model;
 };
 struct SpamLangControl {
   int64_t vocab = 0, seed = 0, steps = 0;
@@ -108,7 +118,11 @@ struct SpamLangControl {
 struct SpamLangResult {
   std::vector<SpamLangRun> runs;          // order: vocab, then dim, then seed
   std::vector<SpamLangControl> controls;  // order: vocab, then seed
+  std::vector<SpamLangRun> wide;          // the wide controls (dim = wide_control_dim): vocab, then seed
 };
+// The width of the wide control for vocabulary V: V, rounded up to a multiple of the transformer's
+// head count (other backbones take any width).
+int64_t wide_control_dim(const nn::LMConfig& model, int64_t V);
 // Errors ("spamlang: ..."): empty vocab or dim list, a size < 2, seeds < 1, non-positive
 // steps/batch/seq_len/eval_sequences, lr not finite and > 0, cover < 0 or with zipf, a bad model
 // config.
@@ -117,6 +131,14 @@ SpamLangResult run_spamlang(const SpamLangConfig& cfg);
 void check_spamlang_config(const SpamLangConfig& cfg);
 
 // ---- head rank ------------------------------------------------------------------------------------
+struct HeadRankCurve {
+  int64_t rank = 0;
+  std::vector<double> losses, smoothed;  // per step; smoothed[i] = mean of losses[max(0, i-w+1) .. i]
+  double final_loss = 0;                 // smoothed.back()
+  int64_t tokens_to_target = -1;         // first (i + 1) * tokens_per_step with smoothed[i] <= target; -1: never
+  double destroyed_fraction = 0;         // on the last training batch, after training
+  double seconds = 0;
+};
 struct HeadRankConfig {
   std::vector<int64_t> ranks{8, 16, 32, 64};
   nn::LMConfig model;  // backbone, d_model, vocab, layers ...; head = factorized with each rank
@@ -127,14 +149,9 @@ struct HeadRankConfig {
   BatchSource data;        // required: text windows or SpamLang
   int64_t smooth = 0;      // running-mean window (steps); 0: max(1, steps / 10)
   Log log;
-};
-struct HeadRankCurve {
-  int64_t rank = 0;
-  std::vector<double> losses, smoothed;  // per step; smoothed[i] = mean of losses[max(0, i-w+1) .. i]
-  double final_loss = 0;                 // smoothed.back()
-  int64_t tokens_to_target = -1;         // first (i + 1) * tokens_per_step with smoothed[i] <= target; -1: never
-  double destroyed_fraction = 0;         // on the last training batch, after training
-  double seconds = 0;
+  // Called after each rank's training with its curve, the model and the batch its
+  // destroyed_fraction was measured on (the last training batch).
+  std::function<void(const HeadRankCurve&, nn::LanguageModel&, const nn::Batch&)> on_model;
 };
 struct HeadRankResult {
   std::vector<HeadRankCurve> curves;  // in increasing rank order

@@ -97,6 +97,7 @@ HeadRankResult run_head_rank(const HeadRankConfig& cfg) {
               .destroyed_fraction;
     }
     c.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (cfg.on_model) cfg.on_model(c, *model, last);
     if (cfg.log) {
       char buf[200];
       std::snprintf(buf, sizeof buf, "head-rank r=%ld: loss %.3f -> %.3f (smoothed final %.3f), destroyed %.3f (%.1fs)",

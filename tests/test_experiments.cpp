@@ -232,7 +232,7 @@ TEST_CASE("spamlang command: files, JSON keys, values in range, every backbone",
                           "accuracy_heatmap.dat", "accuracy_heatmap.gp", "loss_curves.dat", "loss_curves.gp"})
       REQUIRE(fs::exists(dir / f));
     const auto j = read_json(json_path);
-    REQUIRE(j.size() == 2);
+    REQUIRE(j.size() == 3);
     REQUIRE(j["runs"].size() == 2 * 2 * 2);
     for (const auto& r : j["runs"]) {
       // exactly vocab, dim, seed, steps, unseen_symbols, final_loss, accuracy, destroyed_fraction
@@ -249,8 +249,45 @@ TEST_CASE("spamlang command: files, JSON keys, values in range, every backbone",
     }
     REQUIRE(j["control"].size() == 2 * 2);
     for (const auto& c : j["control"]) REQUIRE(finite_in(c["accuracy"], 0, 1));
+    // the wide control: the same backbone at D >= V (V = 8 and 32, both under the default limit)
+    REQUIRE(j["wide_control"].size() == 2 * 2);
+    for (const auto& w : j["wide_control"]) {
+      REQUIRE(w.size() == 8);
+      REQUIRE(w["dim"].get<int64_t>() >= w["vocab"].get<int64_t>());
+      REQUIRE(w["dim"].get<int64_t>() % (backbone == "transformer" ? 2 : 1) == 0);
+      REQUIRE(finite_in(w["destroyed_fraction"], 0, 1e-2));  // a square head destroys nothing
+    }
+    // the logged numbers are the library's: the same grid through analysis::run_spamlang, with the
+    // command's defaults spelled out (same seeds and thread count: the same arithmetic)
+    analysis::SpamLangConfig cfg;
+    cfg.vocabs = {8, 32};
+    cfg.dims = {4, 8};
+    cfg.model.backbone = backbone;
+    cfg.model.n_layer = 1;
+    cfg.model.n_head = 2;
+    cfg.steps = 6;
+    cfg.batch = 4;
+    cfg.seq_len = 3;
+    cfg.lr = 1e-2;
+    cfg.warmup = 10;
+    cfg.seeds = 2;
+    cfg.eval_sequences = 8;
+    cfg.control_lr = 0.1;
+    const auto lib = analysis::run_spamlang(cfg);
+    REQUIRE(lib.runs.size() == j["runs"].size());
+    REQUIRE(lib.wide.size() == j["wide_control"].size());
+    auto same_run = [](const nlohmann::json& logged, const analysis::SpamLangRun& r) {
+      REQUIRE(logged["vocab"] == r.vocab);
+      REQUIRE(logged["dim"] == r.dim);
+      REQUIRE(logged["seed"] == r.seed);
+      CHECK(logged["accuracy"].get<double>() == Approx(r.accuracy).epsilon(1e-9));
+      CHECK(logged["final_loss"].get<double>() == Approx(r.final_loss).epsilon(1e-9));
+      CHECK(logged["destroyed_fraction"].get<double>() == Approx(r.destroyed_fraction).epsilon(1e-9).margin(1e-12));
+    };
+    for (size_t i = 0; i < lib.runs.size(); ++i) same_run(j["runs"][i], lib.runs[i]);
+    for (size_t i = 0; i < lib.wide.size(); ++i) same_run(j["wide_control"][i], lib.wide[i]);
     const auto run = read_json(dir / "run.json");
-    for (const char* k : {"config", "runs", "control", "summary", "loss_curves"}) REQUIRE(run.contains(k));
+    for (const char* k : {"config", "runs", "control", "wide_control", "summary", "loss_curves"}) REQUIRE(run.contains(k));
     REQUIRE(run["runs"] == j["runs"]);
     REQUIRE(run["config"]["backbone"] == backbone);
     REQUIRE(run["summary"].size() == 4);

@@ -1,6 +1,7 @@
 // gradscope spamlang: PAPER.md claim 3 at small scale. One model per (V, D, seed) on SpamLang
 // (every sequence repeats one symbol) with an identical budget; held-out accuracy, loss and the
-// destroyed fraction; a full-rank control (a direct logit table) per (V, seed).
+// destroyed fraction; two full-rank controls per (V, seed): a direct logit table, and the same
+// backbone at D >= V with the same learning rate.
 #include <cstdio>
 #include <map>
 #include <sstream>
@@ -21,7 +22,8 @@ int run_spamlang(const Args& args) {
             "Train one model per (vocab V, width D, seed) on SpamLang (sequences repeating one symbol) with the same\n"
             "budget; report held-out next-token accuracy (all positions), loss and the head's destroyed fraction,\n"
             "plus a full-rank control: a direct [V, V] logit table (times one learned scale) indexed by the current\n"
-            "token, trained on the same steps, batches and schedule with its own --control-lr.");
+            "token, trained on the same steps, batches and schedule with its own --control-lr, and a wide control:\n"
+            "the same backbone at D >= V with the same lr, steps and batches (a square head destroys nothing).");
   o.add("vocab", "32,256,2048", "comma-separated vocabulary sizes V")
       .add("dim", "8,32,128", "comma-separated hidden widths D")
       .add("backbone", "transformer", "transformer | gru | ssm")
@@ -41,6 +43,8 @@ int run_spamlang(const Args& args) {
       .add("eval-seqs", "512", "held-out sequences for accuracy and loss")
       .add("control-lr", "0.1", "peak lr of the control table (AdamW moves each entry ~lr per step, so a table needs more than an LM)")
       .flag("no-control", "skip the direct-logit-table control (it costs V^2 parameters)")
+      .add("wide-control-max", "1024", "run the wide control (same backbone and lr at D >= V) for every V up to this")
+      .flag("no-wide-control", "skip the wide control")
       .add("json", "", "also write {\"runs\": [...], \"control\": [...]} to this file")
       .add("out", "", "output folder (default ./gradscope-out/spamlang-<timestamp>)");
   if (!o.parse(args)) return 0;
@@ -64,6 +68,8 @@ int run_spamlang(const Args& args) {
   cfg.eval_sequences = o.integer("eval-seqs");
   cfg.control = !o.on("no-control");
   cfg.control_lr = o.number("control-lr");
+  cfg.wide_control = !o.on("no-wide-control");
+  cfg.wide_control_max_vocab = o.integer("wide-control-max");
   if (o.integer("seed") < 0) throw std::runtime_error("option --seed: must be >= 0");
   analysis::check_spamlang_config(cfg);  // before the output folder is made
   cfg.log = [](const std::string& line) {
@@ -82,11 +88,16 @@ int run_spamlang(const Args& args) {
 
   // ---- JSON -------------------------------------------------------------------------------------
   using nlohmann::json;
-  json runs = json::array(), controls = json::array(), curves = json::array(), summary = json::array();
-  for (const auto& r : res.runs)
-    runs.push_back({{"vocab", r.vocab}, {"dim", r.dim}, {"seed", r.seed}, {"steps", r.steps},
-                    {"unseen_symbols", r.unseen_symbols}, {"final_loss", r.final_loss},
-                    {"accuracy", r.accuracy}, {"destroyed_fraction", r.destroyed_fraction}});
+  json runs = json::array(), controls = json::array(), wide = json::array(), curves = json::array(),
+       summary = json::array();
+  auto run_json = [](const analysis::SpamLangRun& r) {
+    return json{{"vocab", r.vocab},           {"dim", r.dim},
+                {"seed", r.seed},             {"steps", r.steps},
+                {"unseen_symbols", r.unseen_symbols}, {"final_loss", r.final_loss},
+                {"accuracy", r.accuracy},     {"destroyed_fraction", r.destroyed_fraction}};
+  };
+  for (const auto& r : res.runs) runs.push_back(run_json(r));
+  for (const auto& r : res.wide) wide.push_back(run_json(r));
   for (const auto& c : res.controls)
     controls.push_back({{"kind", "direct_logit_table"}, {"vocab", c.vocab}, {"seed", c.seed}, {"steps", c.steps},
                         {"final_loss", c.final_loss}, {"accuracy", c.accuracy}});
@@ -94,6 +105,7 @@ int run_spamlang(const Args& args) {
   struct Cell {
     std::vector<double> acc, loss, destroyed;
     int64_t steps = 0;  // the same for every seed of a (V, D)
+    int64_t dim = 0;    // the wide control's width
   };
   std::map<std::pair<int64_t, int64_t>, Cell> cells;
   for (const auto& r : res.runs) {
@@ -103,7 +115,13 @@ int run_spamlang(const Args& args) {
     c.destroyed.push_back(r.destroyed_fraction);
     c.steps = r.steps;
   }
-  std::map<int64_t, Cell> control_cells;
+  std::map<int64_t, Cell> control_cells, wide_cells;
+  for (const auto& r : res.wide) {
+    wide_cells[r.vocab].acc.push_back(r.accuracy);
+    wide_cells[r.vocab].loss.push_back(r.final_loss);
+    wide_cells[r.vocab].destroyed.push_back(r.destroyed_fraction);
+    wide_cells[r.vocab].dim = r.dim;
+  }
   for (const auto& c : res.controls) {
     control_cells[c.vocab].acc.push_back(c.accuracy);
     control_cells[c.vocab].loss.push_back(c.final_loss);
@@ -132,11 +150,20 @@ int run_spamlang(const Args& args) {
       table << strf("%8ld %6s %8s %6s %8.3f +- %5.3f %7.3f +- %5.3f %17.4f\n", long(V), "table", "-", "", a.mean, a.std,
                     l.mean, l.std, 0.0);
     }
+    if (wide_cells.count(V)) {  // same backbone and lr, D >= V
+      const Cell& c = wide_cells[V];
+      const Spread a = spread(c.acc), l = spread(c.loss), d = spread(c.destroyed);
+      table << strf("%8ld %6s %8.1f %6s %8.3f +- %5.3f %7.3f +- %5.3f %8.4f +- %6.4f\n", long(V),
+                    strf("=%ld", long(c.dim)).c_str(), double(V) / double(c.dim), "", a.mean, a.std, l.mean, l.std,
+                    d.mean, d.std);
+    }
   }
   for (const auto& r : res.runs)
     curves.push_back({{"vocab", r.vocab}, {"dim", r.dim}, {"seed", r.seed}, {"losses", r.losses}});
   for (const auto& c : res.controls)
     curves.push_back({{"vocab", c.vocab}, {"dim", nullptr}, {"seed", c.seed}, {"control", true}, {"losses", c.losses}});
+  for (const auto& r : res.wide)
+    curves.push_back({{"vocab", r.vocab}, {"dim", r.dim}, {"seed", r.seed}, {"wide_control", true}, {"losses", r.losses}});
 
   json config = {{"vocab", cfg.vocabs},
                  {"dim", cfg.dims},
@@ -157,19 +184,21 @@ int run_spamlang(const Args& args) {
                  {"accuracy_positions", "all"},
                  {"control", cfg.control ? "direct_logit_table" : "none"},
                  {"control_lr", cfg.control_lr},
+                 {"wide_control_max_vocab", cfg.wide_control ? json(cfg.wide_control_max_vocab) : json(nullptr)},
                  {"optimizer", "adamw, warmup + cosine to lr/10, clip 1"}};
-  json run = {{"command", "spamlang"}, {"config", config},     {"runs", runs},
-              {"control", controls},   {"summary", summary},   {"loss_curves", curves}};
+  json run = {{"command", "spamlang"}, {"config", config},   {"runs", runs},         {"control", controls},
+              {"wide_control", wide},  {"summary", summary}, {"loss_curves", curves}};
   OutputFolder folder(dir);  // removed again if a write below fails
   write_file_atomic(dir + "/run.json", run.dump(2) + "\n");
   if (!o.str("json").empty())
-    write_file_atomic(o.str("json"), json({{"runs", runs}, {"control", controls}}).dump(2) + "\n");
+    write_file_atomic(o.str("json"), json({{"runs", runs}, {"control", controls}, {"wide_control", wide}}).dump(2) + "\n");
 
   // ---- CSVs -------------------------------------------------------------------------------------
   std::ostringstream runs_csv, ctrl_csv, curve_csv;
-  runs_csv << "vocab,dim,seed,steps,unseen_symbols,final_loss,accuracy,destroyed_fraction,seconds\n";
-  for (const auto& r : res.runs)
-    runs_csv << r.vocab << "," << r.dim << "," << r.seed << "," << r.steps << "," << r.unseen_symbols << ","
+  runs_csv << "model,vocab,dim,seed,steps,unseen_symbols,final_loss,accuracy,destroyed_fraction,seconds\n";
+  for (const auto* list : {&res.runs, &res.wide})
+    for (const auto& r : *list)
+      runs_csv << (list == &res.wide ? "wide_control," : "lm,") << r.vocab << "," << r.dim << "," << r.seed << "," << r.steps << "," << r.unseen_symbols << ","
              << num(r.final_loss) << "," << num(r.accuracy) << ","
              << num(r.destroyed_fraction) << "," << num(r.seconds) << "\n";
   ctrl_csv << "vocab,seed,final_loss,accuracy,seconds\n";
@@ -203,19 +232,20 @@ int run_spamlang(const Args& args) {
   }
   bool png = heatmap(hm, dir + "/accuracy_heatmap");
   PlotSpec lc;
-  lc.title = "SpamLang training loss (seed 0): LM with head V x D vs direct logit table";
+  lc.title = "SpamLang training loss (seed 0): LM with head V x D vs the controls";
   lc.xlabel = "step";
   lc.ylabel = "training cross-entropy (nats)";
   lc.logy = true;
-  for (const auto& r : res.runs) {
-    if (r.seed != 0) continue;
-    Series s{strf("V=%ld D=%ld", long(r.vocab), long(r.dim)), {}, {}};
+  for (const auto* list : {&res.runs, &res.wide})
+    for (const auto& r : *list) {
+      if (r.seed != 0) continue;
+      Series s{strf(list == &res.wide ? "wide V=%ld D=%ld" : "V=%ld D=%ld", long(r.vocab), long(r.dim)), {}, {}};
     for (size_t i = 0; i < r.losses.size(); ++i) {
       s.x.push_back(double(i + 1));
       s.y.push_back(r.losses[i]);
     }
     lc.series.push_back(std::move(s));
-  }
+    }
   for (const auto& c : res.controls) {
     if (c.seed != 0) continue;
     Series s{strf("table V=%ld", long(c.vocab)), {}, {}};
@@ -228,9 +258,10 @@ int run_spamlang(const Args& args) {
   png = plot(lc, dir + "/loss_curves") && png;
 
   std::printf("\n%s", table.str().c_str());
-  std::printf("(accuracy over all positions of %ld held-out sequences; mean +- std over %ld seed%s; 'table' = the\n"
-              " direct logit table control)\n",
-              long(cfg.eval_sequences), long(cfg.seeds), cfg.seeds == 1 ? "" : "s");
+  std::printf("(accuracy over all positions of %ld held-out sequences; mean +- std over %ld seed%s; controls: 'table' =\n"
+              " a direct logit table, '=D' = the same backbone and lr at width D >= V%s)\n",
+              long(cfg.eval_sequences), long(cfg.seeds), cfg.seeds == 1 ? "" : "s",
+              cfg.wide_control ? strf(", run for V <= %ld", long(cfg.wide_control_max_vocab)).c_str() : ": skipped");
   std::printf("wrote %s/run.json, runs.csv, summary.csv, loss_curves.csv%s%s\n", dir.c_str(),
               res.controls.empty() ? "" : ", control.csv", png ? ", accuracy_heatmap.png, loss_curves.png" : "");
   folder.keep();
