@@ -4,11 +4,15 @@
 Run by hand, not in CI, with Debian's python3-torch (1.13):
     /usr/bin/python3 scripts/golden/make_golden.py            # writes tests/golden/*.bin
     /usr/bin/python3 scripts/golden/make_golden.py --out DIR  # somewhere else
+    /usr/bin/python3 scripts/golden/make_golden.py --case ops # only tests/golden/ops_*.bin
 Seeds are fixed, so a rerun with the same torch gives the same values (up to the last bits
-where torch's CPU kernels change between versions; the C++ tolerances are far above that).
+where torch's CPU kernels change between versions or BLAS builds, which matters for the cases
+with matmuls; the C++ tolerances are far above that). Each case draws its inputs from its own
+seeds, so adding a case moves no value of the others: rewrite only the case you changed.
 
 Cases (each written twice: <case>_f64.bin computed in float64, <case>_f32.bin computed in
-float32 from the float64 inputs rounded to float32; int64 tensors are the same in both):
+float32 from the float64 inputs rounded to float32; int64 tensors (targets, idx, cond) are
+the same in both):
   mlp_ce          x[6,5] -> linear(W1[8,5], b1[8]) -> gelu(tanh) -> linear(W2[7,8], b2[7])
                   -> cross_entropy(targets[6] int64, one row -100 = ignored, mean)
                   tensors: x W1 b1 W2 b2 targets logits loss grad.x grad.W1 grad.b1 grad.W2 grad.b2
@@ -22,7 +26,12 @@ float32 from the float64 inputs rounded to float32; int64 tensors are the same i
                   log_softmax (dim -1), rms_norm (x * rsqrt(mean(x^2, -1) + 1e-6) * g, a composite
                   in torch since 1.13 has no rms_norm), embedding (repeated indices), sum over
                   {0, 2} keepdim, mean over {1}, max over dim 2 keepdim, pow (tensor ^ tensor and
-                  tensor ^ 2.5), sigmoid, silu, tanh, gelu (tanh form), softmax (dim -1).
+                  tensor ^ 2.5), sigmoid, silu, tanh, gelu (tanh form), softmax (dim -1),
+                  exp, log and sqrt (inputs in [0.3, 3]), relu and abs (|x| >= 0.2),
+                  maximum (a[3,4], b[4]) and minimum (a[4], b[3,4]) with every pair >= 0.2
+                  apart, where (cond[3,4] int64, nonzero takes a[3,4], else b[4]), concat
+                  of [2,2,3], [2,1,3], [2,3,3] on dim 1, narrow(dim 1, start 1, length 3) of
+                  [4,6], slice(dim 1, 1:6:2) of [3,7].
 
 File format (little-endian, one file per case and dtype):
     magic   8 bytes  b"GSGOLD1\\0"
@@ -75,6 +84,14 @@ def randn(shape, seed, scale=1.0):
 
 def uniform(shape, seed, lo, hi):
     return torch.rand(*shape, generator=gen(seed), dtype=torch.float64) * (hi - lo) + lo
+
+
+def away_from_zero(shape, seed, lo=0.2, hi=2.0):
+    """Magnitudes uniform in [lo, hi] with random signs: no entry near a kink at 0."""
+    g = gen(seed)
+    mag = torch.rand(*shape, generator=g, dtype=torch.float64) * (hi - lo) + lo
+    sign = torch.where(torch.rand(*shape, generator=g, dtype=torch.float64) < 0.5, -1.0, 1.0)
+    return mag * sign.to(torch.float64)
 
 
 def leaves(inputs, dtype):
@@ -191,25 +208,56 @@ def single_ops(dtype):
     case("silu", lambda t: F.silu(t["x"]), {"x": randn((3, 4), 353, 2.0)}, 354)
     case("tanh", lambda t: torch.tanh(t["x"]), {"x": randn((3, 4), 355, 2.0)}, 356)
     case("gelu", lambda t: F.gelu(t["x"], approximate="tanh"), {"x": randn((3, 4), 357, 2.0)}, 358)
+
+    case("exp", lambda t: torch.exp(t["x"]), {"x": randn((3, 4), 361)}, 362)
+    case("log", lambda t: torch.log(t["x"]), {"x": uniform((3, 4), 363, 0.3, 3.0)}, 364)
+    case("sqrt", lambda t: torch.sqrt(t["x"]), {"x": uniform((3, 4), 365, 0.3, 3.0)}, 366)
+    case("relu", lambda t: F.relu(t["x"]), {"x": away_from_zero((3, 4), 367)}, 368)
+    case("abs", lambda t: torch.abs(t["x"]), {"x": away_from_zero((3, 4), 369)}, 370)
+
+    # b [4] broadcasts over the rows of a [3, 4] (minimum: the other way round); every pair
+    # differs by >= 0.2, so no tie decides a gradient
+    mb = randn((4,), 371)
+    case("maximum", lambda t: torch.maximum(t["a"], t["b"]),
+         {"a": mb + away_from_zero((3, 4), 372, 0.2, 1.5), "b": mb}, 373)
+    ma = randn((4,), 374)
+    case("minimum", lambda t: torch.minimum(t["a"], t["b"]),
+         {"a": ma, "b": ma + away_from_zero((3, 4), 375, 0.2, 1.5)}, 376)
+    # cond int64, nonzero = take a (2 as well as 1); b [4] broadcasts over the rows
+    cond = torch.tensor([[1, 0, 0, 2], [0, 1, 1, 0], [1, 1, 0, 0]], dtype=torch.int64)
+    case("where", lambda t: torch.where(t["cond"] != 0, t["a"], t["b"]),
+         {"cond": cond, "a": randn((3, 4), 377), "b": randn((4,), 378)}, 379)
+
+    case("concat", lambda t: torch.cat([t["a"], t["b"], t["c"]], dim=1),
+         {"a": randn((2, 2, 3), 381), "b": randn((2, 1, 3), 382), "c": randn((2, 3, 3), 383)}, 384)
+    case("narrow", lambda t: t["x"].narrow(1, 1, 3), {"x": randn((4, 6), 385)}, 386)  # columns 1..3
+    case("slice", lambda t: t["x"][:, 1:6:2], {"x": randn((3, 7), 387)}, 388)  # columns 1, 3, 5
     return records
 
 
 CASES = {"mlp_ce": mlp_ce, "attention_like": attention_like, "ops": single_ops}
+# Integer inputs (int64 in both files), by the last part of their name: cross-entropy targets,
+# embedding indices and where's condition. Every other tensor has the file's float dtype.
+INT64_INPUTS = {"targets", "idx", "cond"}
 
 
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default=os.path.join(here, "..", "..", "tests", "golden"))
+    ap.add_argument("--case", action="append", choices=list(CASES),
+                    help="write only this case (repeatable; default: all)")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     total = 0
     for name, fn in CASES.items():
+        if args.case and name not in args.case:
+            continue
         for suffix, dtype in (("f64", torch.float64), ("f32", torch.float32)):
             path = os.path.join(args.out, f"{name}_{suffix}.bin")
             records = fn(dtype)
             for k, v in records:
-                expected = torch.int64 if k.endswith("idx") or k.endswith("targets") else dtype
+                expected = torch.int64 if k.split(".")[-1] in INT64_INPUTS else dtype
                 assert v is not None and v.dtype == expected, f"{path}: {k} has dtype {None if v is None else v.dtype}"
             write_golden(path, records)
             size = os.path.getsize(path)
