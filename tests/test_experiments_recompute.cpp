@@ -197,6 +197,19 @@ TEST_CASE("head-rank: each rank's destroyed fraction recomputed from its factori
   REQUIRE(res.curves.size() == 2);
   // the rank-2 head keeps less of G than the rank-8 one
   CHECK(res.curves[0].destroyed_fraction > res.curves[1].destroyed_fraction);
+  // the token-efficiency bookkeeping from its definition: the first step whose running mean reaches
+  // the lowest rank's final (running-mean) loss, in tokens
+  REQUIRE(res.tokens_per_step == 24);
+  CHECK(res.target_loss == res.curves[0].smoothed.back());
+  for (const auto& c : res.curves) {
+    int64_t want = -1;
+    for (size_t i = 0; i < c.smoothed.size() && want < 0; ++i)
+      if (c.smoothed[i] <= res.target_loss) want = int64_t(i + 1) * 24;
+    CHECK(c.tokens_to_target == want);
+  }
+  CHECK(res.tokens_lowest == 10 * 24);
+  CHECK(res.tokens_highest == res.curves[1].tokens_to_target);
+  if (res.tokens_highest > 0) CHECK(res.ratio == double(res.tokens_highest) / double(res.tokens_lowest));
 }
 
 // Every number run_equal_norm logs, re-taken by hand in float64: Z, L and G from plain loops, the
