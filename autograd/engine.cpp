@@ -41,15 +41,26 @@ struct Capture {  // functional grad(): which gradients to return instead of acc
   std::vector<Tensor>* out = nullptr;
 };
 
-void run(const std::vector<Tensor>& roots, const std::vector<Tensor>& root_grads, bool retain_graph,
-         Capture* capture) {
+struct Newer {  // ready nodes run in decreasing creation order
+  bool operator()(const Node* a, const Node* b) const { return a->seq < b->seq; }
+};
+
+// One backward pass: how many edges each target still waits for, and its gradient summed so far.
+struct Pass {
+  Pass(bool retain, Capture* cap) : retain_graph(retain), capture(cap) {}
+  bool retain_graph;
+  Capture* capture;      // null for backward()
+  bool anomaly = false;  // read once, when the nodes start to run
   std::unordered_map<Node*, int> deps;
   std::unordered_map<AutogradMeta*, int> leaf_deps;
   std::unordered_map<Node*, Tensor> buf;
   std::unordered_map<AutogradMeta*, Tensor> leaf_buf;
-  std::vector<std::shared_ptr<AutogradMeta>> leaves;  // in first-seen order (deterministic)
+  std::vector<std::shared_ptr<AutogradMeta>> leaves;  // in first-seen order; held for the pass
+  std::priority_queue<Node*, std::vector<Node*>, Newer> ready;
+};
 
-  // 1. dependency counts
+// Step 1, with an explicit stack so that a 100k-node chain cannot overflow the call stack.
+void count_edges(Pass& p, const std::vector<Tensor>& roots) {
   std::vector<Node*> stack;
   std::unordered_map<Node*, bool> seen;
   for (const Tensor& r : roots)
@@ -62,114 +73,152 @@ void run(const std::vector<Tensor>& roots, const std::vector<Tensor>& root_grads
     stack.pop_back();
     for (const Edge& e : n->inputs) {
       if (e.fn) {
-        ++deps[e.fn.get()];
+        ++p.deps[e.fn.get()];
         if (!seen[e.fn.get()]) {
           seen[e.fn.get()] = true;
           stack.push_back(e.fn.get());
         }
       } else if (e.leaf) {
-        if (leaf_deps[e.leaf.get()]++ == 0) leaves.push_back(e.leaf);
+        if (p.leaf_deps[e.leaf.get()]++ == 0) p.leaves.push_back(e.leaf);
       }
     }
   }
+}
 
-  auto finish_leaf = [&](AutogradMeta* m) {
-    Tensor g = run_hooks(*m, leaf_buf[m]);
-    for (Observer* o : t_observers) o->on_leaf({*m, g});
-    if (capture) {
-      if (auto it = capture->leaves.find(m); it != capture->leaves.end())
-        (*capture->out)[it->second] = add_grads((*capture->out)[it->second], g);
-      return;  // functional grad() never touches .grad
-    }
-    m->grad = add_grads(m->grad, g);
-  };
+// Step 4: the leaf's total gradient is final. Observers see .grad before it is accumulated.
+void finish_leaf(Pass& p, AutogradMeta* m) {
+  Tensor g = run_hooks(*m, p.leaf_buf[m]);
+  for (Observer* o : t_observers) o->on_leaf({*m, g});
+  if (p.capture) {
+    if (auto it = p.capture->leaves.find(m); it != p.capture->leaves.end())
+      (*p.capture->out)[it->second] = add_grads((*p.capture->out)[it->second], g);
+    return;  // functional grad() never touches .grad
+  }
+  m->grad = add_grads(m->grad, g);
+}
 
-  // 2. seed the roots
-  auto newer = [](Node* a, Node* b) { return a->seq < b->seq; };
-  std::priority_queue<Node*, std::vector<Node*>, decltype(newer)> ready(newer);
+// The upstream gradient of a root: the one given, or ones for a one-element root.
+Tensor root_gradient(const Tensor& r, const Tensor& given) {
+  if (!requires_grad_flag(r)) fail("backward", "tensor ", shape_str(r.shape()), " does not require grad");
+  if (given.defined()) {
+    if (given.shape() != r.shape())
+      fail("backward", "gradient shape ", shape_str(given.shape()), " does not match root shape ",
+           shape_str(r.shape()));
+    return given;
+  }
+  if (r.numel() != 1)
+    fail("backward", "a gradient must be given for a non-scalar root of shape ", shape_str(r.shape()));
+  return ones(r.shape(), r.dtype(), r.device());
+}
+
+// Buffers each root's gradient like a delivery from above; a root that is a leaf is finished at
+// once unless edges lead into it too. Root nodes nothing else feeds become ready.
+void seed_roots(Pass& p, const std::vector<Tensor>& roots, const std::vector<Tensor>& root_grads) {
   for (size_t i = 0; i < roots.size(); ++i) {
     const Tensor& r = roots[i];
-    if (!requires_grad_flag(r)) fail("backward", "tensor ", shape_str(r.shape()), " does not require grad");
-    Tensor g = root_grads[i];
-    if (!g.defined()) {
-      if (r.numel() != 1)
-        fail("backward", "a gradient must be given for a non-scalar root of shape ", shape_str(r.shape()));
-      g = ones(r.shape(), r.dtype(), r.device());
-    } else if (g.shape() != r.shape()) {
-      fail("backward", "gradient shape ", shape_str(g.shape()), " does not match root shape ", shape_str(r.shape()));
-    }
+    Tensor g = root_gradient(r, root_grads[i]);
     if (auto fn = grad_fn(r)) {
-      buf[fn.get()] = add_grads(buf[fn.get()], g);
+      p.buf[fn.get()] = add_grads(p.buf[fn.get()], g);
     } else {
       auto m = r.impl()->autograd;
-      if (leaf_deps[m.get()]++ == 0) leaves.push_back(m);
-      leaf_buf[m.get()] = add_grads(leaf_buf[m.get()], g);
-      if (--leaf_deps[m.get()] == 0) finish_leaf(m.get());
+      if (p.leaf_deps[m.get()]++ == 0) p.leaves.push_back(m);
+      p.leaf_buf[m.get()] = add_grads(p.leaf_buf[m.get()], g);
+      if (--p.leaf_deps[m.get()] == 0) finish_leaf(p, m.get());
     }
   }
-  for (auto& [n, g] : buf)
-    if (deps[n] == 0) ready.push(n);
+  for (auto& [n, g] : p.buf)
+    if (p.deps[n] == 0) p.ready.push(n);
+}
 
-  // 3. run
+// The node's summed incoming gradient, taken out of the buffer (undefined if none arrived).
+Tensor take_gradient(Pass& p, Node* n) {
+  Tensor g;
+  if (auto it = p.buf.find(n); it != p.buf.end()) {
+    g = std::move(it->second);
+    p.buf.erase(it);
+  }
+  return g;
+}
+
+// The vjp itself: refused on a freed graph, timed while a Profiler is alive, its incoming
+// gradient checked in anomaly mode, and its result one gradient per input.
+Grads call_vjp(const Node& n, const Tensor& g, bool anomaly) {
+  using Clock = std::chrono::steady_clock;
+  if (n.released)
+    fail("backward", "the graph of node '", n.name, "' (", n.op,
+         ") was already freed by an earlier backward; pass retain_graph = true to the first one");
+  if (anomaly) check_finite_backward(n.op, n.name, "incoming gradient", g);
+  Profiler* prof = active_profiler();
+  const Clock::time_point t0 = prof ? Clock::now() : Clock::time_point();
+  Grads gs = n.vjp(g);
+  if (prof) prof->on_vjp(n.op, std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+  if (gs.size() != n.inputs.size())
+    fail("backward", "vjp of '", n.op, "' (node '", n.name, "') returned ", gs.size(), " gradients for ",
+         n.inputs.size(), " inputs");
+  return gs;
+}
+
+// Step 2 for one node. The output's hooks may replace g (in place: the caller keeps it alive);
+// retain_grad, grad()'s capture and the observers all see the replaced gradient. Saved tensors
+// are freed right after the vjp unless retain_graph.
+Grads run_node(Pass& p, Node& n, Tensor& g) {
+  if (auto out = n.output.lock()) {
+    g = run_hooks(*out, g);
+    if (out->retains_grad) out->grad = add_grads(out->grad, g);
+  }
+  if (p.capture)
+    if (auto it = p.capture->nodes.find(&n); it != p.capture->nodes.end()) (*p.capture->out)[it->second] = g;
+  for (Observer* o : t_observers) o->on_node({n, g});
+  Grads gs = call_vjp(n, g, p.anomaly);
+  if (!p.retain_graph) n.release();
+  for (Observer* o : t_observers) o->on_vjp({n, g}, gs);
+  return gs;
+}
+
+// After every vjp: a gradient must have its input's shape and dtype, and the error names the op.
+void check_vjp_result(const Node& n, size_t i, const Tensor& gi, bool anomaly) {
+  if (!gi.defined()) return;
+  if (gi.shape() != n.input_shapes[i])
+    fail("backward", "vjp of '", n.op, "' (node '", n.name, "') returned a gradient of shape ",
+         shape_str(gi.shape()), " for input ", i, " of shape ", shape_str(n.input_shapes[i]));
+  if (gi.dtype() != n.input_dtypes[i])
+    fail("backward", "vjp of '", n.op, "' (node '", n.name, "') returned ", dtype_name(gi.dtype()),
+         " for input ", i, " of dtype ", dtype_name(n.input_dtypes[i]));
+  if (anomaly) check_finite_backward(n.op, n.name, "gradient for an input", gi);
+}
+
+// Step 3: sum gi into the edge's target and drop its count; at zero a node becomes ready and a
+// leaf is finished (step 4).
+void deliver(Pass& p, const Edge& e, const Tensor& gi) {
+  if (e.fn) {
+    Node* t = e.fn.get();
+    if (gi.defined()) p.buf[t] = add_grads(p.buf[t], gi);
+    if (--p.deps[t] == 0) p.ready.push(t);
+  } else {
+    AutogradMeta* m = e.leaf.get();
+    if (gi.defined()) p.leaf_buf[m] = add_grads(p.leaf_buf[m], gi);
+    if (--p.leaf_deps[m] == 0 && p.leaf_buf.count(m)) finish_leaf(p, m);  // none arrived: nothing to add
+  }
+}
+
+void run(const std::vector<Tensor>& roots, const std::vector<Tensor>& root_grads, bool retain_graph,
+         Capture* capture) {
+  Pass p(retain_graph, capture);
+  count_edges(p, roots);               // 1.
+  seed_roots(p, roots, root_grads);
   NoGradGuard no_grad;  // vjps build no graph
-  const bool anomaly = is_anomaly_enabled();
-  while (!ready.empty()) {
-    Node* n = ready.top();
-    ready.pop();
-    Tensor g;
-    if (auto it = buf.find(n); it != buf.end()) {
-      g = std::move(it->second);
-      buf.erase(it);
-    }
-    Grads gs(n->inputs.size());
-    if (g.defined()) {  // a node that received no gradient at all only passes its counts on
-      if (auto out = n->output.lock()) {
-        g = run_hooks(*out, g);
-        if (out->retains_grad) out->grad = add_grads(out->grad, g);
+  p.anomaly = is_anomaly_enabled();
+  while (!p.ready.empty()) {           // 2.
+    Node* n = p.ready.top();
+    p.ready.pop();
+    Tensor g = take_gradient(p, n);
+    // a node that received no gradient at all only passes its counts on
+    Grads gs = g.defined() ? run_node(p, *n, g) : Grads(n->inputs.size());
+    for (size_t i = 0; i < gs.size(); ++i)  // 3. and 4.
+      if (const Edge& e = n->inputs[i]; e.active()) {
+        check_vjp_result(*n, i, gs[i], p.anomaly);
+        deliver(p, e, gs[i]);
       }
-      if (capture)
-        if (auto it = capture->nodes.find(n); it != capture->nodes.end()) (*capture->out)[it->second] = g;
-      for (Observer* o : t_observers) o->on_node({*n, g});
-      if (n->released)
-        fail("backward", "the graph of node '", n->name, "' (", n->op,
-             ") was already freed by an earlier backward; pass retain_graph = true to the first one");
-      if (anomaly) check_finite_backward(n->op, n->name, "incoming gradient", g);
-      if (Profiler* prof = active_profiler()) {
-        const auto t0 = std::chrono::steady_clock::now();
-        gs = n->vjp(g);
-        prof->on_vjp(n->op, std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-      } else {
-        gs = n->vjp(g);
-      }
-      if (gs.size() != n->inputs.size())
-        fail("backward", "vjp of '", n->op, "' (node '", n->name, "') returned ", gs.size(), " gradients for ",
-             n->inputs.size(), " inputs");
-      if (!retain_graph) n->release();
-      for (Observer* o : t_observers) o->on_vjp({*n, g}, gs);
-    }
-    for (size_t i = 0; i < gs.size(); ++i) {
-      const Edge& e = n->inputs[i];
-      if (!e.active()) continue;
-      const Tensor& gi = gs[i];
-      if (gi.defined()) {
-        if (gi.shape() != n->input_shapes[i])
-          fail("backward", "vjp of '", n->op, "' (node '", n->name, "') returned a gradient of shape ",
-               shape_str(gi.shape()), " for input ", i, " of shape ", shape_str(n->input_shapes[i]));
-        if (gi.dtype() != n->input_dtypes[i])
-          fail("backward", "vjp of '", n->op, "' (node '", n->name, "') returned ", dtype_name(gi.dtype()),
-               " for input ", i, " of dtype ", dtype_name(n->input_dtypes[i]));
-        if (anomaly) check_finite_backward(n->op, n->name, "gradient for an input", gi);
-      }
-      if (e.fn) {
-        Node* t = e.fn.get();
-        if (gi.defined()) buf[t] = add_grads(buf[t], gi);
-        if (--deps[t] == 0) ready.push(t);
-      } else {
-        AutogradMeta* m = e.leaf.get();
-        if (gi.defined()) leaf_buf[m] = add_grads(leaf_buf[m], gi);
-        if (--leaf_deps[m] == 0 && leaf_buf.count(m)) finish_leaf(m);  // no gradient arrived: nothing to add
-      }
-    }
   }
 }
 
