@@ -129,7 +129,7 @@ nn::LMConfig spamlang_model(const SpamLangConfig& cfg, int64_t V, int64_t D, int
 }  // namespace
 
 int64_t wide_control_dim(const nn::LMConfig& model, int64_t V) {
-  const int64_t h = model.backbone == "transformer" ? std::max<int64_t>(1, model.n_head) : 1;
+  const int64_t h = model.width_multiple();
   return (V + h - 1) / h * h;
 }
 
@@ -156,8 +156,8 @@ void check_spamlang_config(const SpamLangConfig& cfg) {
     for (int64_t D : cfg.dims) {
       const nn::LMConfig m = spamlang_model(cfg, V, D, 0);
       m.validate();
-      if (m.backbone == "transformer" && D % m.n_head != 0)
-        fail(op, "the transformer's ", m.n_head, " attention heads do not divide D = ", D,
+      if (D % m.width_multiple() != 0)
+        fail(op, "the ", m.backbone, "'s ", m.width_multiple(), " attention heads do not divide D = ", D,
              " (pick a head count dividing every D)");
     }
   if (cfg.wide_control)

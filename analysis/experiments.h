@@ -120,8 +120,8 @@ struct SpamLangResult {
   std::vector<SpamLangControl> controls;  // order: vocab, then seed
   std::vector<SpamLangRun> wide;          // the wide controls (dim = wide_control_dim): vocab, then seed
 };
-// The width of the wide control for vocabulary V: V, rounded up to a multiple of the transformer's
-// head count (other backbones take any width).
+// The width of the wide control for vocabulary V: V, rounded up to a multiple of the backbone's
+// width_multiple() (the transformer's head count; other backbones take any width).
 int64_t wide_control_dim(const nn::LMConfig& model, int64_t V);
 // Errors ("spamlang: ..."): empty vocab or dim list, a size < 2, seeds < 1, non-positive
 // steps/batch/seq_len/eval_sequences, lr not finite and > 0, cover < 0 or with zipf, a bad model

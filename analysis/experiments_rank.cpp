@@ -27,7 +27,7 @@ std::vector<double> running_mean(const std::vector<double>& x, int64_t window) {
 namespace {
 nn::LMConfig rank_model(const HeadRankConfig& cfg, int64_t r) {
   nn::LMConfig m = cfg.model;
-  m.head = "factorized";
+  m.head = nn::HeadKind::factorized;
   m.rank = r;
   m.tied = false;
   m.context = std::max(m.context, cfg.seq_len);

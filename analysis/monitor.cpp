@@ -2,7 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
-#include <string_view>
+#include <string>
 
 #include "autograd/ops.h"
 #include "tensor/ops.h"
@@ -20,17 +20,12 @@ int64_t topk_for(const MonitorOptions& opt, int64_t N, int64_t V, int64_t D) {
   return side <= HeadMetricsOptions{}.exact_spectrum_max_side ? side : std::min<int64_t>(side, 2 * D + 8);
 }
 
-// The first backbone layer's output: "...blocks.0" (transformer) or "...layers.0" (gru, ssm),
-// the whole name or its last dotted parts.
-void find_first_block(BottleneckSample& s) {
-  auto is_first_layer = [](std::string_view name) {
-    for (std::string_view tail : {"blocks.0", "layers.0"})
-      if (name.ends_with(tail) && (name.size() == tail.size() || name[name.size() - tail.size() - 1] == '.'))
-        return true;
-    return false;
-  };
+// The first backbone layer's output, by the node name the backbone gives it
+// (Backbone::first_layer_node; none for a backbone without layers).
+void find_first_block(BottleneckSample& s, const std::string& first_layer) {
+  if (first_layer.empty()) return;
   for (const TraceRow& r : s.trace.rows)
-    if (r.op != "(leaf)" && is_first_layer(r.name)) {
+    if (r.op != "(leaf)" && r.name == first_layer) {
       s.first_block_node = r.name;
       s.first_block_relative = r.relative;
       return;
@@ -99,7 +94,7 @@ BottleneckSample measure_bottleneck(const nn::LanguageModel& model, const nn::Ba
     s.head = grad_metrics(G, H, basis, ho);
   }
   s.head.loss = s.loss;
-  find_first_block(s);
+  find_first_block(s, model.backbone()->first_layer_node());
   if (opt.leak_test) {
     const auto tl = std::chrono::steady_clock::now();
     s.leak = leak_on_logits(head, hidden, targets, basis);

@@ -12,8 +12,8 @@ inline constexpr int64_t kGptBatch = 16, kGptContext = 128;
 
 inline nn::LMConfig small_gpt_config() {
   nn::LMConfig cfg;
-  cfg.backbone = "transformer";
-  cfg.head = "full";
+  cfg.backbone = nn::BackboneKind::transformer;
+  cfg.head = nn::HeadKind::full;
   cfg.vocab = 8192;
   cfg.d_model = 256;
   cfg.n_layer = 4;

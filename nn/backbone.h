@@ -4,21 +4,31 @@
 //
 //   tokens [B, T] int64  ->  hidden states [B, T, D]
 //
-// Three implementations, selected by name with make_backbone():
-//   "transformer"  pre-norm GPT decoder (nn/transformer.h)
-//   "gru"          stacked GRU unrolled over T (nn/gru.h)
-//   "ssm"          diagonal gated linear recurrence with input-dependent gates (nn/ssm.h)
+// Three implementations, selected by kind (or by name) with make_backbone():
+//   BackboneKind::transformer  "transformer"  pre-norm GPT decoder (nn/transformer.h)
+//   BackboneKind::gru          "gru"          stacked GRU unrolled over T (nn/gru.h)
+//   BackboneKind::ssm          "ssm"          diagonal gated linear recurrence with input-dependent
+//                                             gates (nn/ssm.h)
+// The names are the kinds' text form: what the CLI takes and checkpoints and run.json record.
 // Each owns its token embedding, registered as "wte" (weight [vocab, D]), so a full head can tie
 // to it through token_embedding().
 #include <cstdint>
+#include <iosfwd>
+#include <limits>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "nn/module.h"
 #include "tensor/random.h"
 
 namespace gs::nn {
+
+enum class BackboneKind { transformer, gru, ssm };
+
+// max_seq_len() of a backbone that takes sequences of any length (the recurrent ones).
+inline constexpr int64_t kUnlimitedSeqLen = std::numeric_limits<int64_t>::max();
 
 class Backbone : public Module {
  public:
@@ -28,6 +38,17 @@ class Backbone : public Module {
   virtual std::string kind() const = 0;  // the name make_backbone() knows it by
   // The input embedding matrix [vocab, D] (a parameter of this backbone): what a tied head uses.
   virtual Tensor token_embedding() const = 0;
+  // The longest sequence T that forward() accepts: the transformer's context (the rows of its
+  // positional embedding); kUnlimitedSeqLen for a backbone with no such limit (the default).
+  virtual int64_t max_seq_len() const { return kUnlimitedSeqLen; }
+  // The name of the node that carries the first layer's output in forward()'s graph (that layer's
+  // module path, e.g. "backbone.blocks.0" inside a LanguageModel), "" without layers: where the
+  // analysis reads how much gradient reaches the bottom of the backbone.
+  virtual std::string first_layer_node() const { return ""; }
+  // What forward() checks before any work, so a caller can refuse an input up front with the
+  // same message: tokens int64, a non-empty [B, T], and T <= max_seq_len()
+  // ("<kind>: sequence length T = 9 exceeds the context length 8").
+  void validate_input(const Tensor& tokens) const;
 
  protected:
   // Validates tokens for forward(): int64, 2-d, non-empty. "<kind>: ..." errors.
@@ -48,11 +69,19 @@ struct BackboneConfig {
 
 // Names make_backbone() accepts, in a fixed order: {"transformer", "gru", "ssm"}.
 const std::vector<std::string>& backbone_names();
+// A kind's name ("transformer", "gru", "ssm"), and back. parse_backbone throws
+// "<where>: unknown backbone 'x' (valid: transformer, gru, ssm)" for any other text.
+const char* backbone_name(BackboneKind kind);
+BackboneKind parse_backbone(const std::string& name, std::string_view where = "LMConfig");
+std::ostream& operator<<(std::ostream& os, BackboneKind kind);  // the name
 
-// Builds the backbone called `name`, drawing every initial weight from gen. Throws
-// "make_backbone: unknown backbone 'x' (valid: transformer, gru, ssm)" for any other name.
-std::shared_ptr<Backbone> make_backbone(const std::string& name, const BackboneConfig& cfg, Generator& gen);
+// Builds the backbone of that kind, drawing every initial weight from gen.
+std::shared_ptr<Backbone> make_backbone(BackboneKind kind, const BackboneConfig& cfg, Generator& gen);
 // Same, with a Generator seeded from cfg.seed.
+std::shared_ptr<Backbone> make_backbone(BackboneKind kind, const BackboneConfig& cfg);
+// By name: throws "make_backbone: unknown backbone 'x' (valid: transformer, gru, ssm)" for any
+// other name.
+std::shared_ptr<Backbone> make_backbone(const std::string& name, const BackboneConfig& cfg, Generator& gen);
 std::shared_ptr<Backbone> make_backbone(const std::string& name, const BackboneConfig& cfg);
 
 // Helpers for recurrent backbones unrolled over T (both differentiable):

@@ -1,6 +1,7 @@
 #include "nn/head.h"
 
 #include <cmath>
+#include <ostream>
 
 #include "autograd/ops.h"
 #include "nn/init.h"
@@ -74,13 +75,35 @@ const std::vector<std::string>& head_names() {
   return names;
 }
 
-std::shared_ptr<LMHead> make_head(const std::string& name, int64_t d, int64_t v, int64_t rank, Generator& gen,
-                                  DType dtype) {
-  if (name == "full") return std::make_shared<FullHead>(d, v, gen, false, dtype);
-  if (name == "factorized") return std::make_shared<FactorizedHead>(d, rank, v, gen, dtype);
+const char* head_name(HeadKind kind) {
+  switch (kind) {
+    case HeadKind::full: return "full";
+    case HeadKind::factorized: return "factorized";
+  }
+  fail("head_name", "not a HeadKind: ", static_cast<int>(kind));
+}
+
+HeadKind parse_head(const std::string& name, std::string_view where) {
+  if (name == "full") return HeadKind::full;
+  if (name == "factorized") return HeadKind::factorized;
   std::string valid;
   for (const auto& n : head_names()) valid += (valid.empty() ? "" : ", ") + n;
-  fail("make_head", "unknown head '", name, "' (valid: ", valid, ")");
+  fail(where, "unknown head '", name, "' (valid: ", valid, ")");
+}
+
+std::ostream& operator<<(std::ostream& os, HeadKind kind) { return os << head_name(kind); }
+
+std::shared_ptr<LMHead> make_head(HeadKind kind, int64_t d, int64_t v, int64_t rank, Generator& gen, DType dtype) {
+  switch (kind) {
+    case HeadKind::full: return std::make_shared<FullHead>(d, v, gen, false, dtype);
+    case HeadKind::factorized: return std::make_shared<FactorizedHead>(d, rank, v, gen, dtype);
+  }
+  fail("make_head", "not a HeadKind: ", static_cast<int>(kind));
+}
+
+std::shared_ptr<LMHead> make_head(const std::string& name, int64_t d, int64_t v, int64_t rank, Generator& gen,
+                                  DType dtype) {
+  return make_head(parse_head(name, "make_head"), d, v, rank, gen, dtype);
 }
 
 }  // namespace gs::nn

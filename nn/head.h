@@ -10,8 +10,10 @@
 // linear_cross_entropy(head_input(h), head_matrix(), bias), which never holds the [N, V] logits
 // (and so has no logits node: its one node is "<path>.linear_cross_entropy").
 #include <cstdint>
+#include <iosfwd>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "autograd/ops/loss.h"
@@ -19,6 +21,9 @@
 #include "nn/module.h"
 
 namespace gs::nn {
+
+// The heads make_head() builds: HeadKind::full ("full"), HeadKind::factorized ("factorized").
+enum class HeadKind { full, factorized };
 
 class LMHead : public Module {
  public:
@@ -99,7 +104,16 @@ class FactorizedHead : public LMHead {
 
 // Names make_head() accepts, in a fixed order: {"full", "factorized"}.
 const std::vector<std::string>& head_names();
-// "full" (rank ignored) or "factorized" (rank r >= 1); unknown names throw listing the valid ones.
+// A kind's name ("full", "factorized"), and back. parse_head throws
+// "<where>: unknown head 'x' (valid: full, factorized)" for any other text.
+const char* head_name(HeadKind kind);
+HeadKind parse_head(const std::string& name, std::string_view where = "LMConfig");
+std::ostream& operator<<(std::ostream& os, HeadKind kind);  // the name
+
+// full (rank ignored) or factorized (rank r >= 1).
+std::shared_ptr<LMHead> make_head(HeadKind kind, int64_t d_model, int64_t vocab, int64_t rank, Generator& gen,
+                                  DType dtype = kFloat32);
+// By name; unknown names throw "make_head: unknown head 'x' (valid: full, factorized)".
 std::shared_ptr<LMHead> make_head(const std::string& name, int64_t d_model, int64_t vocab, int64_t rank,
                                   Generator& gen, DType dtype = kFloat32);
 

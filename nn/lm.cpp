@@ -13,16 +13,6 @@
 namespace gs::nn {
 namespace {
 
-bool known(const std::vector<std::string>& names, const std::string& n) {
-  return std::find(names.begin(), names.end(), n) != names.end();
-}
-
-std::string joined(const std::vector<std::string>& names) {
-  std::string s;
-  for (const auto& n : names) s += (s.empty() ? "" : ", ") + n;
-  return s;
-}
-
 int64_t parse_int(const std::string& key, const std::string& v) {
   size_t used = 0;
   int64_t out = 0;
@@ -49,6 +39,16 @@ DType parse_dtype(const std::string& key, const std::string& v) {
 
 }  // namespace
 
+int64_t LMConfig::max_seq_len() const {
+  return backbone == BackboneKind::transformer ? context : kUnlimitedSeqLen;
+}
+
+int64_t LMConfig::width_multiple() const {
+  return backbone == BackboneKind::transformer ? std::max<int64_t>(1, n_head) : 1;
+}
+
+int64_t LMConfig::head_rank() const { return head == HeadKind::factorized ? rank : d_model; }
+
 BackboneConfig LMConfig::backbone_config() const {
   BackboneConfig b;
   b.vocab = vocab;
@@ -72,11 +72,9 @@ std::string fmt_gib(double bytes) {
 }  // namespace
 
 void LMConfig::validate() const {
-  if (!known(backbone_names(), backbone))
-    fail("LMConfig", "unknown backbone '", backbone, "' (valid: ", joined(backbone_names()), ")");
-  if (!known(head_names(), head)) fail("LMConfig", "unknown head '", head, "' (valid: ", joined(head_names()), ")");
-  if (head == "factorized" && rank < 1) fail("LMConfig", "a factorized head needs rank >= 1, got ", rank);
-  if (tied && head != "full") fail("LMConfig", "tied embeddings need the full head, got head '", head, "'");
+  // the kinds themselves need no check: a name is refused where it is parsed (from_map, the CLI)
+  if (head == HeadKind::factorized && rank < 1) fail("LMConfig", "a factorized head needs rank >= 1, got ", rank);
+  if (tied && head != HeadKind::full) fail("LMConfig", "tied embeddings need the full head, got head '", head, "'");
   if (vocab <= 0 || d_model <= 0 || n_layer < 0 || n_head <= 0 || context <= 0 || mlp_ratio <= 0)
     fail("LMConfig", "sizes must be positive (n_layer >= 0), got vocab = ", vocab, ", d_model = ", d_model,
          ", n_layer = ", n_layer, ", n_head = ", n_head, ", context = ", context, ", mlp_ratio = ", mlp_ratio);
@@ -93,17 +91,17 @@ void LMConfig::validate() const {
   limit("vocab", vocab, int64_t{1} << 24);
   limit("d_model", d_model, 65536);
   limit("n_layer", n_layer, 1024);
-  if (backbone == "transformer") limit("n_head", n_head, d_model);
+  if (backbone == BackboneKind::transformer) limit("n_head", n_head, d_model);
   limit("context", context, int64_t{1} << 20);
   limit("mlp_ratio", mlp_ratio, 64);
-  if (head == "factorized") limit("rank", rank, 65536);
+  if (head == HeadKind::factorized) limit("rank", rank, 65536);
   // An upper estimate of the parameters (per layer 4 D^2 attention plus 2 mlp_ratio D^2 MLP,
   // which also bounds the GRU's 6 D^2 and the SSM's 4 D^2; embeddings and an untied head V D
   // each, a factorized head rank (V + D); positions context D), in double.
   const double D = double(d_model),
                params = 2.0 * double(vocab) * D + double(context) * D +
                         double(n_layer) * (4.0 + 2.0 * double(mlp_ratio)) * D * D +
-                        (head == "factorized" ? double(rank) * (double(vocab) + D) : 0.0);
+                        (head == HeadKind::factorized ? double(rank) * (double(vocab) + D) : 0.0);
   const double bytes = params * double(dtype_size(dtype));
   const double machine = double(::sysconf(_SC_PHYS_PAGES)) * double(::sysconf(_SC_PAGESIZE));
   if (machine > 0 && bytes > machine)
@@ -114,13 +112,13 @@ void LMConfig::validate() const {
 
 double LMConfig::parameter_lower_bound() const {
   const double D = double(d_model), V = double(vocab);
-  const double per_layer = backbone == "transformer" ? (4.0 + 2.0 * double(mlp_ratio)) * D * D
-                           : backbone == "gru"        ? 6.0 * D * D
-                                                      : 4.0 * D * D;
+  const double per_layer = backbone == BackboneKind::transformer ? (4.0 + 2.0 * double(mlp_ratio)) * D * D
+                           : backbone == BackboneKind::gru        ? 6.0 * D * D
+                                                                  : 4.0 * D * D;
   double n = V * D + double(n_layer) * per_layer;
-  if (head == "factorized") n += double(rank) * (V + D);
+  if (head == HeadKind::factorized) n += double(rank) * (V + D);
   else if (!tied) n += V * D;
-  if (backbone == "transformer") n += double(context) * D;
+  if (backbone == BackboneKind::transformer) n += double(context) * D;
   return n;
 }
 
@@ -137,8 +135,8 @@ void check_config_fits_tensors(const LMConfig& cfg, const std::map<std::string, 
 
 std::map<std::string, std::string> LMConfig::to_map() const {
   auto b = [](bool v) { return std::string(v ? "true" : "false"); };
-  return {{"backbone", backbone},
-          {"head", head},
+  return {{"backbone", backbone_name(backbone)},
+          {"head", head_name(head)},
           {"rank", std::to_string(rank)},
           {"vocab", std::to_string(vocab)},
           {"d_model", std::to_string(d_model)},
@@ -157,8 +155,8 @@ LMConfig LMConfig::from_map(const std::map<std::string, std::string>& m, bool st
   LMConfig c;
   using Setter = std::function<void(const std::string&, const std::string&)>;
   const std::map<std::string, Setter> fields{
-      {"backbone", [&](auto&, auto& v) { c.backbone = v; }},
-      {"head", [&](auto&, auto& v) { c.head = v; }},
+      {"backbone", [&](auto&, auto& v) { c.backbone = parse_backbone(v, "LMConfig"); }},
+      {"head", [&](auto&, auto& v) { c.head = parse_head(v, "LMConfig"); }},
       {"rank", [&](auto& k, auto& v) { c.rank = parse_int(k, v); }},
       {"vocab", [&](auto& k, auto& v) { c.vocab = parse_int(k, v); }},
       {"d_model", [&](auto& k, auto& v) { c.d_model = parse_int(k, v); }},
@@ -249,6 +247,29 @@ std::shared_ptr<LanguageModel> make_language_model(const LMConfig& cfg, Generato
 std::shared_ptr<LanguageModel> make_language_model(const LMConfig& cfg) {
   Generator gen(cfg.seed);
   return make_language_model(cfg, gen);
+}
+
+LMConfig checkpoint_model_config(const Checkpoint& ck) {
+  const LMConfig cfg = LMConfig::from_map(ck.config, /*strict=*/false);
+  cfg.validate();
+  check_config_fits_tensors(cfg, ck.model, ck.path);
+  return cfg;
+}
+
+std::shared_ptr<LanguageModel> load_language_model(const Checkpoint& ck, const LMConfig& cfg) {
+  auto model = make_language_model(cfg);
+  load_model_state(ck, *model);
+  return model;
+}
+
+std::shared_ptr<LanguageModel> copy_language_model(const LanguageModel& model, DType dtype) {
+  LMConfig cfg = model.config();
+  cfg.dtype = dtype;
+  auto copy = make_language_model(cfg);
+  std::map<std::string, Tensor> converted;
+  for (const auto& [k, t] : model.state()) converted[k] = is_floating(t.dtype()) ? op::to(t, dtype) : t;
+  copy->load_state(converted);
+  return copy;
 }
 
 }  // namespace gs::nn

@@ -5,23 +5,27 @@
 // [B*T, V] logits are never held); LossOptions::fused = false takes the unfused path, whose
 // graph has the "head.logits" node (what hooks on the logits and the analysis's node traces need).
 // LMConfig names every choice, so swapping the head or the backbone is one line:
-//   LMConfig cfg;  cfg.backbone = "ssm";  cfg.head = "factorized";  cfg.rank = 16;
+//   LMConfig cfg;  cfg.backbone = BackboneKind::ssm;  cfg.head = HeadKind::factorized;  cfg.rank = 16;
 //   auto model = make_language_model(cfg);
-// The config converts to and from a string map (what a checkpoint stores as metadata).
+// Its fields are typed (integers, booleans, kinds, a dtype). A checkpoint stores it as text
+// metadata (safetensors metadata values are strings): to_map() writes each field's text form and
+// from_map() parses every value by its field's type, so a bad value is refused naming its key.
+// Code above nn asks the config (max_seq_len(), width_multiple()) instead of testing the kind.
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
 
 #include "nn/backbone.h"
+#include "nn/checkpoint.h"
 #include "nn/head.h"
 
 namespace gs::nn {
 
 struct LMConfig {
-  std::string backbone = "transformer";  // transformer | gru | ssm
-  std::string head = "full";             // full | factorized
-  int64_t rank = 0;                      // factorized head only (>= 1 there)
+  BackboneKind backbone = BackboneKind::transformer;
+  HeadKind head = HeadKind::full;
+  int64_t rank = 0;  // factorized head only (>= 1 there)
   int64_t vocab = 256;
   int64_t d_model = 64;
   int64_t n_layer = 2;
@@ -38,7 +42,16 @@ struct LMConfig {
   std::string tokenizer = "byte";
 
   BackboneConfig backbone_config() const;
-  // Throws "LMConfig: ..." naming the bad field (unknown backbone/head/tokenizer, rank < 1 for a
+  // The longest sequence the backbone accepts (Backbone::max_seq_len() of the model this config
+  // builds): context for the transformer, kUnlimitedSeqLen for the recurrent backbones.
+  int64_t max_seq_len() const;
+  // Every hidden width the backbone accepts is a multiple of this: the transformer's head count
+  // (at least 1), 1 for the others.
+  int64_t width_multiple() const;
+  // k, the width of the head's matrix (LMHead::rank() of the model this config builds): rank for
+  // a factorized head, d_model for a full one.
+  int64_t head_rank() const;
+  // Throws "LMConfig: ..." naming the bad field (unknown tokenizer, rank < 1 for a
   // factorized head, tied with a factorized head, non-positive sizes, a size beyond its limit:
   // vocab 2^24, d_model and rank 65536, n_layer 1024, n_head d_model, context 2^20, mlp_ratio 64),
   // or when the parameters would not fit in this machine's memory.
@@ -48,10 +61,15 @@ struct LMConfig {
   // an untied full head V D, a factorized one rank (V + D); positions context D). In double: no
   // product overflows.
   double parameter_lower_bound() const;
-  // Every field as text ("backbone" -> "gru", "tied" -> "true", "dtype" -> "float32", ...).
+  // Every field as text, the form checkpoint metadata holds ("backbone" -> "gru", "rank" -> "16",
+  // "tied" -> "true", "dtype" -> "float32", ...).
   std::map<std::string, std::string> to_map() const;
-  // Fields missing from m keep their defaults; an unparsable value throws naming the key. strict:
-  // a key that is not a field throws (pass false when m also holds other metadata).
+  // The inverse: each value parsed by its field's type (an integer, "true"/"false" or "1"/"0", a
+  // kind's name, float32/float64, an unsigned seed); fields missing from m keep their defaults
+  // (checkpoints written before "tokenizer" existed read as "byte"). An unparsable value throws
+  // naming the key ("LMConfig: 'rank' = '3x' is not an integer"; an unknown kind: "LMConfig:
+  // unknown backbone 'x' (valid: transformer, gru, ssm)"). strict: a key that is not a field
+  // throws (pass false when m also holds other metadata).
   static LMConfig from_map(const std::map<std::string, std::string>& m, bool strict = true);
   bool operator==(const LMConfig&) const = default;
 };
@@ -82,6 +100,10 @@ class LanguageModel : public Module {
   Tensor loss(const Tensor& tokens, const Tensor& targets, int64_t ignore_index = -100) const;
   Tensor loss(const Tensor& tokens, const Tensor& targets, const LossOptions& opt) const;
 
+  // The backbone's checks on tokens [B, T] (Backbone::validate_input), without running it.
+  void validate_input(const Tensor& tokens) const { backbone_->validate_input(tokens); }
+  int64_t max_seq_len() const { return backbone_->max_seq_len(); }
+
   const std::shared_ptr<Backbone>& backbone() const { return backbone_; }
   const std::shared_ptr<LMHead>& head() const { return head_; }
   const LMConfig& config() const { return config_; }
@@ -102,5 +124,16 @@ void check_config_fits_tensors(const LMConfig& cfg, const std::map<std::string, 
 
 std::shared_ptr<LanguageModel> make_language_model(const LMConfig& cfg);
 std::shared_ptr<LanguageModel> make_language_model(const LMConfig& cfg, Generator& gen);
+
+// The model configuration a checkpoint records (its "config.<key>" metadata, other keys such as
+// the run's ignored), parsed (from_map), validated and checked against the checkpoint's tensors
+// (check_config_fits_tensors), so nothing is built from a damaged file.
+LMConfig checkpoint_model_config(const Checkpoint& ck);
+// The model a checkpoint holds: built from cfg (normally checkpoint_model_config(ck)) and loaded
+// through load_model_state (names, shapes, dtypes and finite values checked before any write).
+std::shared_ptr<LanguageModel> load_language_model(const Checkpoint& ck, const LMConfig& cfg);
+// A copy of a model built by make_language_model in another dtype: its config with that dtype,
+// every floating parameter and buffer converted (integer buffers copied as they are).
+std::shared_ptr<LanguageModel> copy_language_model(const LanguageModel& model, DType dtype);
 
 }  // namespace gs::nn

@@ -39,6 +39,7 @@ class SSM : public Backbone {
   int64_t d_model() const override { return cfg_.d_model; }
   int64_t vocab() const override { return cfg_.vocab; }
   std::string kind() const override { return "ssm"; }
+  std::string first_layer_node() const override { return layers->size() ? (*layers)[0]->path() : std::string(); }
   Tensor token_embedding() const override { return wte->weight; }
 
   std::shared_ptr<Embedding> wte;

@@ -103,8 +103,8 @@ Trainer::Trainer(std::shared_ptr<LanguageModel> model, TokenStream data, TrainCo
                               std::max<int64_t>(1, config_.steps), config_.lr * config_.min_lr_ratio)),
       data_gen_(config_.seed) {
   if (!model_) fail("Trainer", "model is null");
-  if (config_.seq_len > model_->config().context && model_->config().backbone == "transformer")
-    fail("Trainer", "seq_len ", config_.seq_len, " exceeds the model's context ", model_->config().context);
+  if (config_.seq_len > model_->max_seq_len())
+    fail("Trainer", "seq_len ", config_.seq_len, " exceeds the model's context ", model_->max_seq_len());
   if (data_.vocab_size() > model_->config().vocab)
     fail("Trainer", "data vocabulary ", data_.vocab_size(), " exceeds the model's vocab ", model_->config().vocab);
   opt_ = make_optimizer(config_, model_->named_parameters());

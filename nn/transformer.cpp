@@ -39,10 +39,8 @@ Transformer::Transformer(const BackboneConfig& cfg, Generator& gen) : cfg_(cfg) 
 }
 
 Tensor Transformer::forward(const Tensor& tokens) const {
-  check_tokens(tokens);
+  validate_input(tokens);
   const int64_t T = tokens.size(1);
-  if (T > cfg_.context)
-    fail(node_name("transformer"), "sequence length T = ", T, " exceeds the context length ", cfg_.context);
   const Tensor tok = wte->forward(tokens);  // [B, T, D]
   const Tensor pos = wpe->forward(arange(T));  // [T, D]
   Tensor x;

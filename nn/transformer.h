@@ -36,6 +36,8 @@ class Transformer : public Backbone {
   int64_t d_model() const override { return cfg_.d_model; }
   int64_t vocab() const override { return cfg_.vocab; }
   int64_t context() const { return cfg_.context; }
+  int64_t max_seq_len() const override { return cfg_.context; }  // wpe has context rows
+  std::string first_layer_node() const override { return blocks->size() ? (*blocks)[0]->path() : std::string(); }
   std::string kind() const override { return "transformer"; }
   Tensor token_embedding() const override { return wte->weight; }
 

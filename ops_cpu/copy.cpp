@@ -69,8 +69,6 @@ GS_COPY_FROM(int64_t)
 template void strided_scatter<float>(int, const int64_t*, const float*, float*, const int64_t*);
 template void strided_scatter<double>(int, const int64_t*, const double*, double*, const int64_t*);
 template void strided_scatter<int64_t>(int, const int64_t*, const int64_t*, int64_t*, const int64_t*);
-template void fill<float>(int64_t, float, float*);
-template void fill<double>(int64_t, double, double*);
-template void fill<int64_t>(int64_t, int64_t, int64_t*);
+GS_COPY_INSTANTIATE
 
 }  // namespace gs::cpu

@@ -1,7 +1,10 @@
 #pragma once
-// Strided copies and fills. The caller (tensor layer) passes the logical shape and the element
-// strides of the source; the destination is always contiguous (row-major).
+// Strided copies and fills on the CPU. The caller (tensor layer) passes the logical shape and the
+// element strides of the source; the destination is always contiguous (row-major). fill's
+// contract is shared with the CUDA backend (ops_common/copy.h); the strided copies are the CPU's.
 #include <cstdint>
+
+#include "ops_common/copy.h"
 
 namespace gs::cpu {
 
@@ -18,8 +21,6 @@ void strided_copy(int ndim, const int64_t* shape, const Src* src, const int64_t*
 template <class T>
 void strided_scatter(int ndim, const int64_t* shape, const T* src, T* dst, const int64_t* dst_strides);
 
-// dst[0..n) = value
-template <class T>
-void fill(int64_t n, T value, T* dst);
+GS_COPY_KERNELS(GS_KERNEL_DECLARE)
 
 }  // namespace gs::cpu

@@ -143,16 +143,13 @@ void cross_entropy_backward_naive(int64_t N, int64_t V, const T* logits, const i
   }
 }
 
-#define GS_CE(T)                                                                                  \
-  template void cross_entropy_forward<T>(int64_t, int64_t, const T*, const int64_t*, int64_t, T*, \
-                                         T*);                                                     \
-  template void cross_entropy_backward<T>(int64_t, int64_t, const T*, const int64_t*, const T*,   \
-                                          int64_t, T, T*);                                        \
+GS_CROSS_ENTROPY_INSTANTIATE
+
+// The CPU-only entries (ops_cpu/cross_entropy.h).
+#define GS_CE(T)                                                                                          \
   template void cross_entropy_fused<T>(int64_t, int64_t, T*, const int64_t*, int64_t, T, T*, T*);         \
-  template void cross_entropy_forward_naive<T>(int64_t, int64_t, const T*, const int64_t*,        \
-                                               int64_t, T*, T*);                                  \
-  template void cross_entropy_backward_naive<T>(int64_t, int64_t, const T*, const int64_t*,       \
-                                                int64_t, T, T*);
+  template void cross_entropy_forward_naive<T>(int64_t, int64_t, const T*, const int64_t*, int64_t, T*, T*); \
+  template void cross_entropy_backward_naive<T>(int64_t, int64_t, const T*, const int64_t*, int64_t, T, T*);
 GS_CE(float)
 GS_CE(double)
 #undef GS_CE

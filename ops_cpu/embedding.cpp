@@ -32,9 +32,6 @@ void embedding_backward(int64_t n_idx, int64_t V, int64_t D, const T* grad_out, 
   }
 }
 
-template void embedding_forward<float>(int64_t, int64_t, int64_t, const float*, const int64_t*, float*);
-template void embedding_forward<double>(int64_t, int64_t, int64_t, const double*, const int64_t*, double*);
-template void embedding_backward<float>(int64_t, int64_t, int64_t, const float*, const int64_t*, float*);
-template void embedding_backward<double>(int64_t, int64_t, int64_t, const double*, const int64_t*, double*);
+GS_EMBEDDING_INSTANTIATE
 
 }  // namespace gs::cpu

@@ -17,8 +17,6 @@ void concat_into(int64_t outer, int64_t inner, int64_t len, int64_t total, int64
     std::memcpy(dst + o * total * inner + offset * inner, src + o * chunk, bytes);
 }
 
-template void concat_into<float>(int64_t, int64_t, int64_t, int64_t, int64_t, const float*, float*);
-template void concat_into<double>(int64_t, int64_t, int64_t, int64_t, int64_t, const double*, double*);
-template void concat_into<int64_t>(int64_t, int64_t, int64_t, int64_t, int64_t, const int64_t*, int64_t*);
+GS_INDEX_INSTANTIATE
 
 }  // namespace gs::cpu

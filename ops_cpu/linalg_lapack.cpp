@@ -155,12 +155,6 @@ void row_sumsq(int64_t rows, int64_t cols, const T* X, int64_t ld, double* out) 
   }
 }
 
-#define GS_LINALG(T)                                                                                   \
-  template int64_t orthonormal_basis<T>(int64_t, int64_t, const T*, double, T*, double*, double*);    \
-  template int64_t svd_values<T>(int64_t, int64_t, const T*, int64_t, double*);                        \
-  template void row_sumsq<T>(int64_t, int64_t, const T*, int64_t, double*);
-GS_LINALG(float)
-GS_LINALG(double)
-#undef GS_LINALG
+GS_LINALG_LAPACK_INSTANTIATE
 
 }  // namespace gs::cpu

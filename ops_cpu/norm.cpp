@@ -154,14 +154,6 @@ void rms_norm_backward(int64_t rows, int64_t D, const T* gy, const T* x, const T
   }
 }
 
-#define GS_NORM(T)                                                                                  \
-  template void layer_norm_forward<T>(int64_t, int64_t, const T*, const T*, const T*, T, T*, T*, T*); \
-  template void layer_norm_backward<T>(int64_t, int64_t, const T*, const T*, const T*, const T*,    \
-                                       const T*, T*, T*, T*);                                       \
-  template void rms_norm_forward<T>(int64_t, int64_t, const T*, const T*, T, T*, T*);               \
-  template void rms_norm_backward<T>(int64_t, int64_t, const T*, const T*, const T*, const T*, T*, T*);
-GS_NORM(float)
-GS_NORM(double)
-#undef GS_NORM
+GS_NORM_INSTANTIATE
 
 }  // namespace gs::cpu

@@ -118,13 +118,6 @@ void max_rows(int64_t outer, int64_t inner, const T* x, T* y, int64_t* idx) {
   }
 }
 
-#define GS_REDUCE(T)                                                             \
-  template void sum_rows<T>(int64_t, int64_t, const T*, T*);                     \
-  template void sum_middle<T>(int64_t, int64_t, int64_t, const T*, T*);          \
-  template void max_rows<T>(int64_t, int64_t, const T*, T*, int64_t*);
-GS_REDUCE(float)
-GS_REDUCE(double)
-GS_REDUCE(int64_t)
-#undef GS_REDUCE
+GS_REDUCE_INSTANTIATE
 
 }  // namespace gs::cpu

@@ -79,13 +79,6 @@ void log_softmax_backward_rows(int64_t rows, int64_t cols, const T* y, const T* 
   }
 }
 
-#define GS_SOFTMAX(T)                                                                   \
-  template void softmax_rows<T>(int64_t, int64_t, const T*, T*);                        \
-  template void log_softmax_rows<T>(int64_t, int64_t, const T*, T*);                    \
-  template void softmax_backward_rows<T>(int64_t, int64_t, const T*, const T*, T*);     \
-  template void log_softmax_backward_rows<T>(int64_t, int64_t, const T*, const T*, T*);
-GS_SOFTMAX(float)
-GS_SOFTMAX(double)
-#undef GS_SOFTMAX
+GS_SOFTMAX_INSTANTIATE
 
 }  // namespace gs::cpu

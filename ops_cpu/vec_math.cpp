@@ -5,6 +5,8 @@
 #include <limits>
 #include <string_view>
 
+#include "ops_common/unary_ref.h"
+
 namespace gs::cpu::vec {
 namespace {
 
@@ -38,11 +40,13 @@ GS_INLINE float exp1(float x) {
   return x < kLo ? 0.0f : (x > kHi ? std::numeric_limits<float>::infinity() : y);
 }
 
-// 0.5 x (1 + tanh(u)) and its derivative share u = k (x + c x^3) and t = tanh(u).
-constexpr float kGeluK = 0.7978845608028654f;  // sqrt(2 / pi)
-constexpr float kGeluC = 0.044715f;
-
+// tanh(u) = 1 - 2 / (exp(2u) + 1): the vectorised exp1 instead of a libm call per element.
 GS_INLINE float tanh1(float u) { return 1.0f - 2.0f / (exp1(2.0f * u) + 1.0f); }
+
+// GELU's formula around tanh is the scalar reference's (ops_common/unary_ref.h), always inlined,
+// so only t = tanh(u) differs from the scalar path: 0.5 x (1 + t) and its derivative, with
+// u = k (x + c x^3), in the same order of operations.
+using Gelu = kernel::UnaryRef<kernel::Unary::gelu>;
 
 // ---- loop bodies, each compiled once per instruction set below ----------------------------
 
@@ -93,16 +97,14 @@ GS_INLINE void exp_scale_body(int64_t n, const float* x, float shift, float scal
 GS_INLINE void gelu_body(int64_t n, const float* x, float* y) {
   for (int64_t i = 0; i < n; ++i) {
     const float v = x[i];
-    y[i] = 0.5f * v * (1.0f + tanh1(kGeluK * (v + kGeluC * v * v * v)));
+    y[i] = Gelu::f_from_tanh(v, tanh1(Gelu::u(v)));
   }
 }
 
 GS_INLINE void gelu_backward_body(int64_t n, const float* x, const float* gy, float* gx) {
   for (int64_t i = 0; i < n; ++i) {
     const float v = x[i];
-    const float t = tanh1(kGeluK * (v + kGeluC * v * v * v));
-    const float d = 0.5f * (1.0f + t) + 0.5f * v * (1.0f - t * t) * kGeluK * (1.0f + 3.0f * kGeluC * v * v);
-    gx[i] = gy[i] * d;
+    gx[i] = gy[i] * Gelu::df_from_tanh(v, tanh1(Gelu::u(v)));
   }
 }
 

@@ -139,8 +139,6 @@ void fill(int64_t n, T value, T* dst) {
   GS_CUDA_CHECK_LAUNCH("fill", "fill_kernel");
 }
 
-template void fill<float>(int64_t, float, float*);
-template void fill<double>(int64_t, double, double*);
-template void fill<int64_t>(int64_t, int64_t, int64_t*);
+GS_COPY_INSTANTIATE
 
 }  // namespace gs::cuda

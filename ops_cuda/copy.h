@@ -1,7 +1,11 @@
 #pragma once
-// CUDA mirror of ops_cpu/copy.h. Element size instead of a template: copies do not care about type.
-// Pointers are device pointers; shape and strides are host arrays.
+// Strided copies and fills on the device. fill's contract is shared with the CPU
+// (ops_common/copy.h); the copies are the CUDA backend's own: element size instead of a template
+// (copies do not care about type), and a separate converting copy. Pointers are device pointers;
+// shape and strides are host arrays.
 #include <cstdint>
+
+#include "ops_common/copy.h"
 
 namespace gs::cuda {
 
@@ -27,8 +31,6 @@ void strided_convert(int ndim, const int64_t* shape, const Src* src, const int64
 void strided_scatter(int ndim, const int64_t* shape, const void* src, void* dst, const int64_t* dst_strides,
                      int elem_size);
 
-// dst[0..n) = value. T: float, double, int64_t.
-template <class T>
-void fill(int64_t n, T value, T* dst);
+GS_COPY_KERNELS(GS_KERNEL_DECLARE)
 
 }  // namespace gs::cuda

@@ -1,5 +1,5 @@
 // Fused softmax cross-entropy on the device (ops_cuda/cross_entropy.h; contracts and edge rows
-// in ops_cpu/cross_entropy.h). Forward: one read of each row of logits, an online max / sum of
+// in ops_common/cross_entropy.h). Forward: one read of each row of logits, an online max / sum of
 // exponentials per thread, merged by a fixed tree (deterministic); only lse and the row losses
 // are stored. Backward: one more read of the logits, the gradient written in place or to a
 // separate buffer; probabilities are never stored.
@@ -140,12 +140,6 @@ void cross_entropy_backward(int64_t N, int64_t V, const T* logits, const int64_t
   GS_CUDA_CHECK_LAUNCH("cross_entropy_backward", "ce_backward_kernel");
 }
 
-template void cross_entropy_forward<float>(int64_t, int64_t, const float*, const int64_t*, int64_t, float*, float*);
-template void cross_entropy_forward<double>(int64_t, int64_t, const double*, const int64_t*, int64_t, double*,
-                                            double*);
-template void cross_entropy_backward<float>(int64_t, int64_t, const float*, const int64_t*, const float*, int64_t,
-                                            float, float*);
-template void cross_entropy_backward<double>(int64_t, int64_t, const double*, const int64_t*, const double*, int64_t,
-                                             double, double*);
+GS_CROSS_ENTROPY_INSTANTIATE
 
 }  // namespace gs::cuda

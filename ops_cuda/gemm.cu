@@ -121,15 +121,6 @@ void gemm_batched(int64_t batch, bool trans_a, bool trans_b, int64_t M, int64_t 
   }
 }
 
-#define GS_GEMM(T)                                                                                 \
-  template void gemm<T>(bool, bool, int64_t, int64_t, int64_t, T, const T*, int64_t, const T*,     \
-                        int64_t, T, T*, int64_t);                                                  \
-  template void gemm_naive<T>(bool, bool, int64_t, int64_t, int64_t, T, const T*, int64_t,         \
-                              const T*, int64_t, T, T*, int64_t);                                  \
-  template void gemm_batched<T>(int64_t, bool, bool, int64_t, int64_t, int64_t, T, const T*,       \
-                                int64_t, int64_t, const T*, int64_t, int64_t, T, T*, int64_t, int64_t);
-GS_GEMM(float)
-GS_GEMM(double)
-#undef GS_GEMM
+GS_GEMM_INSTANTIATE
 
 }  // namespace gs::cuda

@@ -1,4 +1,4 @@
-// Concatenation on the device (ops_cuda/index.h; contract in ops_cpu/index.h).
+// Concatenation on the device (ops_cuda/index.h; contract in ops_common/index.h).
 #include "ops_cuda/check.h"
 #include "ops_cuda/context.h"
 #include "ops_cuda/index.h"
@@ -38,8 +38,6 @@ void concat_into(int64_t outer, int64_t inner, int64_t len, int64_t total, int64
   GS_CUDA_CHECK_LAUNCH("concat", "concat_kernel");
 }
 
-template void concat_into<float>(int64_t, int64_t, int64_t, int64_t, int64_t, const float*, float*);
-template void concat_into<double>(int64_t, int64_t, int64_t, int64_t, int64_t, const double*, double*);
-template void concat_into<int64_t>(int64_t, int64_t, int64_t, int64_t, int64_t, const int64_t*, int64_t*);
+GS_INDEX_INSTANTIATE
 
 }  // namespace gs::cuda

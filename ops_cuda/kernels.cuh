@@ -41,35 +41,12 @@ template <class T>
 using Acc = std::conditional_t<std::is_floating_point_v<T>, double, T>;
 
 // ---- math overloads (float -> the f-suffixed CUDA function, double -> the double one) --------
+// The elementwise ops' math is in ops_common/scalar_math.h (gs::kernel::math, host and device);
+// these are the helpers of the row kernels (softmax, cross-entropy, reductions).
 template <class T>
 __device__ __forceinline__ T d_exp(T x) {
   if constexpr (std::is_same_v<T, float>) return expf(x);
   else return exp(x);
-}
-template <class T>
-__device__ __forceinline__ T d_log(T x) {
-  if constexpr (std::is_same_v<T, float>) return logf(x);
-  else return log(x);
-}
-template <class T>
-__device__ __forceinline__ T d_sqrt(T x) {
-  if constexpr (std::is_same_v<T, float>) return sqrtf(x);
-  else return sqrt(x);
-}
-template <class T>
-__device__ __forceinline__ T d_tanh(T x) {
-  if constexpr (std::is_same_v<T, float>) return tanhf(x);
-  else return tanh(x);
-}
-template <class T>
-__device__ __forceinline__ T d_abs(T x) {
-  if constexpr (std::is_same_v<T, float>) return fabsf(x);
-  else return fabs(x);
-}
-template <class T>
-__device__ __forceinline__ T d_pow(T a, T b) {
-  if constexpr (std::is_same_v<T, float>) return powf(a, b);
-  else return pow(a, b);
 }
 template <class T>
 __device__ __forceinline__ bool d_isnan(T x) {

@@ -1,5 +1,5 @@
 // Dense linear algebra on cuSOLVER for the analysis layer (ops_cuda/linalg_lapack.h; contracts
-// in ops_cpu/linalg_lapack.h). Pointers are device pointers (A, Q, coeffs, sv, s, X, out); the
+// in ops_common/linalg_lapack.h). Pointers are device pointers (A, Q, coeffs, sv, s, X, out); the
 // returned rank / status is a host value, so these calls wait for the stream. Everything is
 // factorised in float64 on private column-major copies, as on the CPU. A cuSOLVER failure to
 // run (bad status) throws; a factorisation that reports info != 0 returns -1000 - |info|.
@@ -233,12 +233,6 @@ void row_sumsq(int64_t rows, int64_t cols, const T* X, int64_t ld, double* out) 
   GS_CUDA_CHECK_LAUNCH("row_sumsq", "row_sumsq_kernel");
 }
 
-#define GS_LINALG(T)                                                                                   \
-  template int64_t orthonormal_basis<T>(int64_t, int64_t, const T*, double, T*, double*, double*);    \
-  template int64_t svd_values<T>(int64_t, int64_t, const T*, int64_t, double*);                        \
-  template void row_sumsq<T>(int64_t, int64_t, const T*, int64_t, double*);
-GS_LINALG(float)
-GS_LINALG(double)
-#undef GS_LINALG
+GS_LINALG_LAPACK_INSTANTIATE
 
 }  // namespace gs::cuda

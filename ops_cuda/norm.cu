@@ -1,5 +1,5 @@
 // Layer norm and RMS norm over the last dimension on the device (ops_cuda/norm.h; contracts in
-// ops_cpu/norm.h). Row statistics: one block per row, double sums over a fixed tree. Parameter
+// ops_common/norm.h). Row statistics: one block per row, double sums over a fixed tree. Parameter
 // gradients (column sums over rows): rows split into a size-determined number of chunks, each
 // chunk summed in row order by one thread per column, then the chunks added in order. No atomics:
 // every result is bitwise reproducible for given sizes.
@@ -233,14 +233,6 @@ void rms_norm_backward(int64_t rows, int64_t D, const T* gy, const T* x, const T
   param_grads(op, st, rows, D, gy, x, static_cast<const T*>(nullptr), rstd, ggamma, static_cast<T*>(nullptr));
 }
 
-#define GS_NORM(T)                                                                                  \
-  template void layer_norm_forward<T>(int64_t, int64_t, const T*, const T*, const T*, T, T*, T*, T*); \
-  template void layer_norm_backward<T>(int64_t, int64_t, const T*, const T*, const T*, const T*,    \
-                                       const T*, T*, T*, T*);                                       \
-  template void rms_norm_forward<T>(int64_t, int64_t, const T*, const T*, T, T*, T*);               \
-  template void rms_norm_backward<T>(int64_t, int64_t, const T*, const T*, const T*, const T*, T*, T*);
-GS_NORM(float)
-GS_NORM(double)
-#undef GS_NORM
+GS_NORM_INSTANTIATE
 
 }  // namespace gs::cuda

@@ -1,4 +1,4 @@
-// Reductions on the device (ops_cuda/reduce.h; contracts in ops_cpu/reduce.h).
+// Reductions on the device (ops_cuda/reduce.h; contracts in ops_common/reduce.h).
 // Deterministic: every sum is a fixed tree whose shape depends only on the sizes (block sizes,
 // chunk counts), never on scheduling; there are no atomics. Floats accumulate in double.
 #include "ops_cuda/check.h"
@@ -205,13 +205,6 @@ void max_rows(int64_t outer, int64_t inner, const T* x, T* y, int64_t* idx) {
   GS_CUDA_CHECK_LAUNCH(op, "max_rows_kernel");
 }
 
-#define GS_REDUCE(T)                                                             \
-  template void sum_rows<T>(int64_t, int64_t, const T*, T*);                     \
-  template void sum_middle<T>(int64_t, int64_t, int64_t, const T*, T*);          \
-  template void max_rows<T>(int64_t, int64_t, const T*, T*, int64_t*);
-GS_REDUCE(float)
-GS_REDUCE(double)
-GS_REDUCE(int64_t)
-#undef GS_REDUCE
+GS_REDUCE_INSTANTIATE
 
 }  // namespace gs::cuda

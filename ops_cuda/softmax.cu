@@ -1,5 +1,5 @@
 // Softmax / log-softmax over the last axis on the device (ops_cuda/softmax.h; contracts and edge
-// rows in ops_cpu/softmax.h). One block per row; the row max and the sums are fixed trees over
+// rows in ops_common/softmax.h). One block per row; the row max and the sums are fixed trees over
 // the block (deterministic), sums in double. No __restrict__: outputs may alias inputs, which is
 // safe because every read of a row finishes (block barrier) before the first write, and each
 // thread then writes only the entries it reads.
@@ -111,13 +111,6 @@ void log_softmax_backward_rows(int64_t rows, int64_t cols, const T* y, const T* 
   GS_CUDA_CHECK_LAUNCH("log_softmax_backward", "log_softmax_backward_kernel");
 }
 
-#define GS_SOFTMAX(T)                                                                   \
-  template void softmax_rows<T>(int64_t, int64_t, const T*, T*);                        \
-  template void log_softmax_rows<T>(int64_t, int64_t, const T*, T*);                    \
-  template void softmax_backward_rows<T>(int64_t, int64_t, const T*, const T*, T*);     \
-  template void log_softmax_backward_rows<T>(int64_t, int64_t, const T*, const T*, T*);
-GS_SOFTMAX(float)
-GS_SOFTMAX(double)
-#undef GS_SOFTMAX
+GS_SOFTMAX_INSTANTIATE
 
 }  // namespace gs::cuda

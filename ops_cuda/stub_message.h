@@ -1,7 +1,9 @@
 #pragma once
-// Shared by the stub entries of a build without CUDA.
+// Shared by the stub entries of a build without CUDA (ops_cuda/stub/).
 #include <stdexcept>
 #include <string>
+
+#include "ops_common/contract.h"  // GS_UNPAREN
 
 namespace gs::cuda::detail {
 
@@ -13,3 +15,13 @@ namespace gs::cuda::detail {
 }
 
 }  // namespace gs::cuda::detail
+
+// One throwing definition per entry of a kernel family's list (ops_common/contract.h), e.g.
+//   template <class T> void fill(int64_t n, T value, T* dst) { no_cuda("fill"); }
+// The parameters are named (they come from the contract) and unused: the stub's sources turn off
+// -Wunused-parameter. no_cuda never returns, so non-void entries need no return statement.
+#define GS_KERNEL_STUB(TPARAMS, RET, NAME, STUB_OP, PARAMS) \
+  template <GS_UNPAREN TPARAMS>                             \
+  RET NAME PARAMS {                                         \
+    ::gs::cuda::detail::no_cuda(STUB_OP);                   \
+  }

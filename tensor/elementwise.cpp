@@ -54,19 +54,11 @@ Plan plan(const char* op, const Shape& out, std::initializer_list<const Tensor*>
   return p;
 }
 
-cuda::Unary to_cuda(Unary k) { return static_cast<cuda::Unary>(k); }
-cuda::Binary to_cuda(Binary k) { return static_cast<cuda::Binary>(k); }
-
 }  // namespace
 
-const char* unary_name(Unary k) {
-  static const char* names[] = {"neg", "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "gelu", "silu", "abs"};
-  return names[static_cast<int>(k)];
-}
-const char* binary_name(Binary k) {
-  static const char* names[] = {"add", "sub", "mul", "div", "pow", "maximum", "minimum", "eq", "lt", "gt"};
-  return names[static_cast<int>(k)];
-}
+// One enum and one name table for both backends (ops_common/unary_ops.h, binary_ops.h).
+const char* unary_name(Unary k) { return kernel::op_name(k); }
+const char* binary_name(Binary k) { return kernel::op_name(k); }
 
 Tensor unary(Unary kind, const Tensor& x_in) {
   const char* op = unary_name(kind);
@@ -74,7 +66,7 @@ Tensor unary(Unary kind, const Tensor& x_in) {
   Tensor y = empty(x.shape(), x.dtype(), x.device());
   detail::dispatch_float(op, x.dtype(), [&]<class T>() {
     if (x.device() == Device::CPU) cpu::unary<T>(kind, x.numel(), x.data<T>(), y.data<T>());
-    else detail::cuda_call([&] { cuda::unary<T>(to_cuda(kind), x.numel(), x.data<T>(), y.data<T>()); });
+    else detail::cuda_call([&] { cuda::unary<T>(kind, x.numel(), x.data<T>(), y.data<T>()); });
   });
   return y;
 }
@@ -92,7 +84,7 @@ Tensor unary_backward(Unary kind, const Tensor& x_in, const Tensor& y_in, const 
       cpu::unary_backward<T>(kind, x.numel(), x.data<T>(), y.data<T>(), gy.data<T>(), gx.data<T>());
     else
       detail::cuda_call([&] {
-        cuda::unary_backward<T>(to_cuda(kind), x.numel(), x.data<T>(), y.data<T>(), gy.data<T>(), gx.data<T>());
+        cuda::unary_backward<T>(kind, x.numel(), x.data<T>(), y.data<T>(), gy.data<T>(), gx.data<T>());
       });
   });
   return gx;
@@ -112,7 +104,7 @@ Tensor binary(Binary kind, const Tensor& a, const Tensor& b) {
       cpu::binary<T>(kind, p.ndim, p.shape, a.data<T>(), p.strides[0], b.data<T>(), p.strides[1], out.data<T>());
     else
       detail::cuda_call([&] {
-        cuda::binary<T>(to_cuda(kind), p.ndim, p.shape, a.data<T>(), p.strides[0], b.data<T>(), p.strides[1],
+        cuda::binary<T>(kind, p.ndim, p.shape, a.data<T>(), p.strides[0], b.data<T>(), p.strides[1],
                         out.data<T>());
       });
   });

@@ -89,7 +89,7 @@ inline const DType kFloats[] = {kFloat32, kFloat64};
 // A tiny language model of the given backbone (transformer | gru | ssm) for whole-model parity.
 inline nn::LMConfig tiny_config(const std::string& backbone) {
   nn::LMConfig cfg;
-  cfg.backbone = backbone;
+  cfg.backbone = nn::parse_backbone(backbone);
   cfg.vocab = 37;
   cfg.d_model = 16;
   cfg.n_layer = 2;

@@ -25,8 +25,8 @@ bool close(double a, double b, double rel = kRel) { return std::abs(a - b) <= re
 
 std::shared_ptr<nn::LanguageModel> model_for(const std::string& backbone, const std::string& head, bool tied) {
   nn::LMConfig c;
-  c.backbone = backbone;
-  c.head = head;
+  c.backbone = nn::parse_backbone(backbone);
+  c.head = nn::parse_head(head);
   c.rank = head == "factorized" ? 3 : 0;
   c.tied = tied;
   c.vocab = 50;  // V > D: the head has a null space

@@ -16,8 +16,8 @@ struct Setup {
 };
 Setup make(const std::string& backbone, const std::string& head, int64_t rank = 0) {
   nn::LMConfig c;
-  c.backbone = backbone;
-  c.head = head;
+  c.backbone = nn::parse_backbone(backbone);
+  c.head = nn::parse_head(head);
   c.rank = rank;
   c.vocab = 40;  // V > D: the head has a nontrivial null space
   c.d_model = 8;

@@ -326,8 +326,8 @@ TEST_CASE("analyze --checkpoint: trained model, node trace and leak test", "[cli
            {"transformer", "full", 0}, {"gru", "factorized", 4}}) {
     INFO(backbone << " backbone, " << head << " head");
     nn::LMConfig cfg;
-    cfg.backbone = backbone;
-    cfg.head = head;
+    cfg.backbone = nn::parse_backbone(backbone);
+    cfg.head = nn::parse_head(head);
     cfg.rank = rank;
     cfg.vocab = 256;
     cfg.d_model = 16;

@@ -95,7 +95,7 @@ struct Counter : Observer {
 // depend on it).
 Counter engine_count(const std::string& backbone, int64_t layers) {
   nn::LMConfig c;
-  c.backbone = backbone;
+  c.backbone = nn::parse_backbone(backbone);
   c.vocab = 8;
   c.d_model = 8;
   c.n_layer = layers;

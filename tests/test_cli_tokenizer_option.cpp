@@ -93,6 +93,10 @@ TEST_CASE("bottleneck --tokenizer gpt2 trains on GPT-2 ids, SpamLang and unknown
   CHECK(j["model"]["d_model"] == 8);
   CHECK(j["model"]["tied"].is_boolean());
   CHECK(j["model"]["tokenizer"] == "gpt2");
+  // the kinds and the dtype by name (LMConfig holds them as enums)
+  CHECK(j["model"]["backbone"] == "transformer");
+  CHECK(j["model"]["head"] == "full");
+  CHECK(j["model"]["dtype"] == "float32");
   CHECK_THROWS_WITH(cli::run_bottleneck({"--spamlang", "--tokenizer", "gpt2"}),
                     Contains("SpamLang has its own symbols"));
   CHECK_THROWS_WITH(cli::run_bottleneck({"--tokenizer", "bpe"}), Contains("unknown tokenizer 'bpe'"));

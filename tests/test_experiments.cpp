@@ -262,7 +262,7 @@ TEST_CASE("spamlang command: files, JSON keys, values in range, every backbone",
     analysis::SpamLangConfig cfg;
     cfg.vocabs = {8, 32};
     cfg.dims = {4, 8};
-    cfg.model.backbone = backbone;
+    cfg.model.backbone = nn::parse_backbone(backbone);
     cfg.model.n_layer = 1;
     cfg.model.n_head = 2;
     cfg.steps = 6;
@@ -387,7 +387,7 @@ TEST_CASE("equal-norm command: from a checkpoint and from a fresh short run", "[
   const std::string ck = (fs::temp_directory_path() / "gs_test_equal_norm.safetensors").string();
   {
     nn::LMConfig c;
-    c.backbone = "gru";
+    c.backbone = nn::BackboneKind::gru;
     c.vocab = 256;
     c.d_model = 8;
     c.n_layer = 1;

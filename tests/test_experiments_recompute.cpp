@@ -137,7 +137,7 @@ TEST_CASE("spamlang: the wide control's width and its limit", "[experiments][spa
   m.n_head = 4;
   CHECK(analysis::wide_control_dim(m, 256) == 256);
   CHECK(analysis::wide_control_dim(m, 30) == 32);  // the next multiple of the head count
-  m.backbone = "gru";
+  m.backbone = nn::BackboneKind::gru;
   CHECK(analysis::wide_control_dim(m, 30) == 30);
   analysis::SpamLangConfig cfg;
   cfg.model.n_layer = 1;

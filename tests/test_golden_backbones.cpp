@@ -57,18 +57,18 @@ GoldenModel golden_model(const std::string& name) {
   m.config.vocab = 11;
   m.config.d_model = 8;
   if (name == "gru") {
-    m.config.backbone = "gru";
-    m.config.head = "full";
+    m.config.backbone = nn::BackboneKind::gru;
+    m.config.head = nn::HeadKind::full;
     m.config.n_layer = 2;
     m.n_params = 1 + 2 * 4 + 2 + 1;  // wte + 2 layers x (ih, hh) x (weight, bias) + ln_f x 2 + head
   } else if (name == "ssm") {
-    m.config.backbone = "ssm";
-    m.config.head = "full";
+    m.config.backbone = nn::BackboneKind::ssm;
+    m.config.head = nn::HeadKind::full;
     m.config.n_layer = 2;
     m.n_params = 1 + 2 * 6 + 2 + 1;  // wte + 2 layers x (norm, a x 2, in, g, out) + ln_f x 2 + head
   } else if (name == "gru_factorized") {
-    m.config.backbone = "gru";
-    m.config.head = "factorized";
+    m.config.backbone = nn::BackboneKind::gru;
+    m.config.head = nn::HeadKind::factorized;
     m.config.rank = 3;
     m.config.n_layer = 1;
     m.config.final_norm = false;

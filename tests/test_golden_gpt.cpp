@@ -72,8 +72,8 @@ void require_close(const Tensor& ours, const GoldenFile& gf, const std::string& 
 // file are exactly gradscope's parameter names).
 std::shared_ptr<nn::LanguageModel> load_golden_gpt(const std::string& sfx, DType dtype) {
   nn::LMConfig want;
-  want.backbone = "transformer";
-  want.head = "full";
+  want.backbone = nn::BackboneKind::transformer;
+  want.head = nn::HeadKind::full;
   want.vocab = 11;
   want.d_model = 8;
   want.n_layer = 2;

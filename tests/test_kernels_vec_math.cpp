@@ -1,4 +1,5 @@
-// The vectorised float32 routines (ops_cpu/vec_math.h) against double-precision references.
+// The vectorised float32 routines (ops_cpu/vec_math.h) against double-precision references; GELU's
+// is the scalar reference of ops_common/unary_ref.h.
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -9,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "ops_common/unary_ref.h"
 #include "ops_cpu/vec_math.h"
 
 namespace vec = gs::cpu::vec;
@@ -24,16 +26,11 @@ double ulps(float got, double exact) {
   return std::abs(static_cast<double>(got) - exact) / spacing;
 }
 
-double gelu_ref(double x) {
-  const double k = std::sqrt(2.0 / M_PI), c = 0.044715;
-  return 0.5 * x * (1.0 + std::tanh(k * (x + c * x * x * x)));
-}
-
-double gelu_grad_ref(double x) {
-  const double k = std::sqrt(2.0 / M_PI), c = 0.044715;
-  const double t = std::tanh(k * (x + c * x * x * x));
-  return 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * k * (1.0 + 3.0 * c * x * x);
-}
+// GELU's scalar reference (ops_common/unary_ref.h) in float64: the formula the scalar kernels and
+// the CUDA kernels run, written once.
+using GeluRef = gs::kernel::UnaryRef<gs::kernel::Unary::gelu>;
+double gelu_ref(double x) { return GeluRef::f(x); }
+double gelu_grad_ref(double x) { return GeluRef::df(x, GeluRef::f(x)); }
 
 std::vector<float> uniform(size_t n, float lo, float hi, uint32_t seed) {
   std::mt19937 rng(seed);
@@ -117,7 +114,7 @@ TEST_CASE("vec::sum_exp and vec::exp_scale match double references", "[kernels][
   CHECK(std::isnan(vec::sum_exp(2, nan_row.data(), 0.0f, nullptr)));
 }
 
-TEST_CASE("vec::gelu and vec::gelu_backward match the double formula", "[kernels][vec]") {
+TEST_CASE("vec::gelu and vec::gelu_backward match the scalar reference in float64", "[kernels][vec]") {
   auto x = uniform(20011, -12.0f, 12.0f, 3);
   x.insert(x.end(), {0.0f, -0.0f, 1e-7f, -1e-7f, 40.0f, -40.0f, kInf, -kInf});
   const auto n = static_cast<int64_t>(x.size());

@@ -310,8 +310,8 @@ namespace {
 
 nn::LMConfig lce_config(const std::string& backbone, const std::string& head, DType dt) {
   nn::LMConfig c;
-  c.backbone = backbone;
-  c.head = head == "tied" ? "full" : head;
+  c.backbone = nn::parse_backbone(backbone);
+  c.head = nn::parse_head(head == "tied" ? "full" : head);
   c.tied = head == "tied";
   c.rank = head == "factorized" ? 3 : 0;
   c.vocab = 11;

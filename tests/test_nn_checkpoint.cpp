@@ -15,6 +15,7 @@
 
 #include "nn/checkpoint.h"
 #include "nn/layers.h"
+#include "nn/lm.h"
 #include "nn/safetensors.h"
 #include "tensor/ops.h"
 
@@ -359,6 +360,53 @@ TEST_CASE("checkpoint round trip: model, optimiser state, step, rng and config",
   // The std::map overload of the optimiser state writes the same tensors.
   nn::save_checkpoint(tmp / "map.safetensors", a, std::map<std::string, Tensor>(optim.begin(), optim.end()), 1, rng);
   CHECK(nn::load_checkpoint(tmp / "map.safetensors").optim.size() == optim.size());
+}
+
+TEST_CASE("checkpoints written by an earlier gradscope load into the typed model configuration",
+          "[nn][checkpoint]") {
+  // tests/fuzz/corpus/fuzz_checkpoint holds checkpoints that `gradscope train` wrote before the
+  // configuration's kinds were typed. The metadata form did not change (safetensors metadata is
+  // text: "config.backbone" = "gru", "config.rank" = "2", "config.tied" = "false"), so they load,
+  // and the typed configuration writes back exactly the text they hold.
+  struct Case {
+    const char* file;
+    nn::BackboneKind backbone;
+    nn::HeadKind head;
+    int64_t rank;
+    bool tied;
+  };
+  for (const Case& c : {Case{"transformer", nn::BackboneKind::transformer, nn::HeadKind::full, 0, false},
+                        Case{"gru_factorized", nn::BackboneKind::gru, nn::HeadKind::factorized, 2, false},
+                        Case{"ssm_tied", nn::BackboneKind::ssm, nn::HeadKind::full, 0, true}}) {
+    INFO(c.file);
+    const std::string path = std::string(GS_TEST_DATA_DIR) + "/fuzz/corpus/fuzz_checkpoint/" + c.file;
+    const nn::Checkpoint ck = nn::load_checkpoint(path);
+    const nn::LMConfig cfg = nn::checkpoint_model_config(ck);
+    CHECK(cfg.backbone == c.backbone);
+    CHECK(cfg.head == c.head);
+    CHECK(cfg.rank == c.rank);
+    CHECK(cfg.tied == c.tied);
+    CHECK(cfg.vocab == 256);
+    CHECK(cfg.d_model == 4);
+    CHECK(cfg.n_layer == 1);
+    CHECK(cfg.context == 4);
+    CHECK(cfg.final_norm);
+    CHECK(cfg.dtype == kFloat32);
+    CHECK(cfg.tokenizer == "byte");
+    CHECK(ck.step == 1);
+    for (const auto& [key, text] : cfg.to_map()) {
+      INFO(key);
+      REQUIRE(ck.config.count(key) == 1);
+      CHECK(ck.config.at(key) == text);
+    }
+    std::shared_ptr<nn::LanguageModel> model;
+    REQUIRE_NOTHROW(model = nn::load_language_model(ck, cfg));
+    CHECK(model->config() == cfg);
+    // older still: written before the tokenizer was recorded, read as byte
+    auto before_tokenizer = ck.config;
+    before_tokenizer.erase("tokenizer");
+    CHECK(nn::LMConfig::from_map(before_tokenizer, /*strict=*/false) == cfg);
+  }
 }
 
 TEST_CASE("bad checkpoints are rejected with their own message and leave the previous one intact",

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <map>
+#include <sstream>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -29,8 +30,8 @@ constexpr int64_t B = 2, T = 3, D = 4, V = 5, H = 2;
 
 LMConfig small_config(const std::string& backbone, const std::string& head = "full") {
   LMConfig c;
-  c.backbone = backbone;
-  c.head = head;
+  c.backbone = parse_backbone(backbone);
+  c.head = parse_head(head);
   c.rank = head == "factorized" ? 2 : 0;
   c.vocab = V;
   c.d_model = D;
@@ -254,13 +255,89 @@ TEST_CASE("configs: factory errors and the string-map round trip", "[nn][lm]") {
   c2 = cfg;
   c2.tied = true;
   REQUIRE_THROWS_WITH(make_language_model(c2), Catch::Contains("tied embeddings need the full head"));
-  c2 = cfg;
-  c2.backbone = "rnn";
-  REQUIRE_THROWS_WITH(make_language_model(c2), Catch::Contains("valid: transformer, gru, ssm"));
+  // a kind is refused where its name is read
+  auto bad_kind = m;
+  bad_kind["backbone"] = "rnn";
+  REQUIRE_THROWS_WITH(LMConfig::from_map(bad_kind),
+                      "LMConfig: unknown backbone 'rnn' (valid: transformer, gru, ssm)");
+  bad_kind = m;
+  bad_kind["head"] = "lowrank";
+  REQUIRE_THROWS_WITH(LMConfig::from_map(bad_kind), "LMConfig: unknown head 'lowrank' (valid: full, factorized)");
   REQUIRE_THROWS_WITH(make_language_model(small_config("transformer"))->forward(zeros({2, 5}, kInt64)),
                       Catch::Contains("exceeds the context length 4"));
   REQUIRE_THROWS_WITH(make_language_model(small_config("gru"))->forward(zeros({2, 3})),
                       Catch::Contains("tokens must be int64"));
+}
+
+TEST_CASE("configs: kinds by name, and what a backbone accepts asked of the config and the model", "[nn][lm]") {
+  for (const auto& name : backbone_names()) {
+    REQUIRE(backbone_name(parse_backbone(name)) == name);
+    std::ostringstream os;
+    os << parse_backbone(name);
+    REQUIRE(os.str() == name);
+  }
+  for (const auto& name : head_names()) REQUIRE(head_name(parse_head(name)) == name);
+  REQUIRE_THROWS_WITH(parse_backbone("lstm", "--backbone"),
+                      "--backbone: unknown backbone 'lstm' (valid: transformer, gru, ssm)");
+  REQUIRE_THROWS_WITH(parse_head("lowrank"), "LMConfig: unknown head 'lowrank' (valid: full, factorized)");
+
+  const LMConfig transformer = small_config("transformer"), gru = small_config("gru", "factorized");
+  CHECK(transformer.max_seq_len() == 4);  // its context
+  CHECK(transformer.width_multiple() == H);
+  CHECK(transformer.head_rank() == D);
+  CHECK(gru.max_seq_len() == kUnlimitedSeqLen);
+  CHECK(gru.width_multiple() == 1);
+  CHECK(gru.head_rank() == 2);
+  for (const auto& name : backbone_names()) {
+    SECTION(name) {
+      const LMConfig cfg = small_config(name);
+      const auto model = make_language_model(cfg);
+      CHECK(model->max_seq_len() == cfg.max_seq_len());
+      CHECK(model->backbone()->max_seq_len() == cfg.max_seq_len());
+      CHECK(model->head()->rank() == cfg.head_rank());
+      CHECK(model->backbone()->first_layer_node() ==
+            (name == "transformer" ? "backbone.blocks.0" : "backbone.layers.0"));
+      REQUIRE_NOTHROW(model->validate_input(zeros({2, 4}, kInt64)));
+      REQUIRE_THROWS_WITH(model->validate_input(zeros({2, 4})), Catch::Contains("tokens must be int64"));
+      const Tensor longer = zeros({1, 5}, kInt64);  // one token past the transformer's context
+      std::string refused, forward_refused;
+      try {
+        model->validate_input(longer);
+      } catch (const Error& e) {
+        refused = e.what();
+      }
+      try {
+        NoGradGuard ng;
+        static_cast<void>(model->forward(longer));
+      } catch (const Error& e) {
+        forward_refused = e.what();
+      }
+      // validate_input refuses exactly what forward refuses, with its message
+      CHECK(refused == forward_refused);
+      CHECK(refused.empty() == (cfg.max_seq_len() == kUnlimitedSeqLen));
+      if (!refused.empty()) CHECK_THAT(refused, Catch::Contains("sequence length T = 5 exceeds the context length 4"));
+    }
+  }
+}
+
+TEST_CASE("copy_language_model: the same weights in another dtype", "[nn][lm]") {
+  LMConfig cfg = small_config("gru", "factorized");
+  cfg.dtype = kFloat32;
+  const auto m32 = make_language_model(cfg);
+  jitter(*m32, 3);
+  const auto m64 = copy_language_model(*m32, kFloat64);
+  LMConfig back = m64->config();
+  CHECK(back.dtype == kFloat64);
+  back.dtype = kFloat32;
+  CHECK(back == cfg);
+  const auto s32 = m32->state(), s64 = m64->state();
+  REQUIRE(s32.size() == s64.size());
+  for (const auto& [name, t] : s32) {
+    INFO(name);
+    REQUIRE(s64.count(name) == 1);
+    CHECK(s64.at(name).dtype() == kFloat64);
+    CHECK(s64.at(name).to_vector<double>() == t.to_vector<double>());  // float -> double is exact
+  }
 }
 
 // ---- training: plain SGD with momentum, written here so these tests depend only on autograd ----
@@ -315,7 +392,7 @@ TEST_CASE("each backbone learns the previous-token copy task", "[nn][train]") {
   for (const auto& name : backbone_names()) {
     SECTION(name) {
       LMConfig cfg;
-      cfg.backbone = name;
+      cfg.backbone = parse_backbone(name);
       cfg.vocab = 8;
       cfg.d_model = 32;
       cfg.n_layer = 1;
@@ -381,7 +458,7 @@ TEST_CASE("configs: parameter_lower_bound never exceeds the real count, and a co
       INFO(backbone << " " << head);
       LMConfig cfg = small_config(backbone, head == std::string("factorized") ? "factorized" : "full");
       cfg.tied = head == std::string("tied");
-      if (cfg.head == "factorized") cfg.rank = 3;
+      if (cfg.head == HeadKind::factorized) cfg.rank = 3;
       const auto model = make_language_model(cfg);
       const double bound = cfg.parameter_lower_bound(), real = double(model->parameter_count());
       CHECK(bound <= real);
@@ -390,7 +467,7 @@ TEST_CASE("configs: parameter_lower_bound never exceeds the real count, and a co
       LMConfig more = cfg;
       more.n_layer += 3;
       REQUIRE_THROWS_WITH(check_config_fits_tensors(more, model->state(), "ck"),
-                          Catch::StartsWith("ck: its configuration (" + cfg.backbone) &&
+                          Catch::StartsWith("ck: its configuration (" + std::string(backbone_name(cfg.backbone))) &&
                               Catch::Contains("the configuration does not belong to these tensors"));
     }
 }

@@ -16,7 +16,7 @@ using namespace gs::nn;
 namespace {
 LMConfig tiny(const std::string& backbone = "transformer") {
   LMConfig c;
-  c.backbone = backbone;
+  c.backbone = parse_backbone(backbone);
   c.vocab = 12;
   c.d_model = 16;
   c.n_layer = 1;

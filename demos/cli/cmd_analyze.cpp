@@ -253,8 +253,8 @@ nlohmann::json run_checkpoint(const Options& o, Device device) {
   if (B < 1) fail("--batch", "must be >= 1, got ", B);
   if (T == 0) T = std::min<int64_t>(64, cfg.context);
   if (T < 1) fail("--seq-len", "must be >= 1 (0: min(64, context)), got ", T);
-  if (cfg.backbone == "transformer" && T > cfg.context)
-    fail("--seq-len", T, " exceeds the model's context ", cfg.context, " (", ck_path, ")");
+  if (T > cfg.max_seq_len())
+    fail("--seq-len", T, " exceeds the model's context ", cfg.max_seq_len(), " (", ck_path, ")");
   if (data.size() < T + 1)
     fail(text_name, "has ", data.size(), " tokens; --seq-len ", T, " needs at least ", T + 1);
   for (int64_t tok : data.tokens())
@@ -279,9 +279,9 @@ nlohmann::json run_checkpoint(const Options& o, Device device) {
   }
   check_finite(ck_path, "head matrix W", op::to(W, Device::CPU));  // reads host memory
 
-  std::printf("model: %s backbone, %s head (rank %ld), step %ld of %s; batch %ld x %ld of %s\n", cfg.backbone.c_str(),
-              cfg.head.c_str(), static_cast<long>(model->head()->rank()), static_cast<long>(ck.step), ck_path.c_str(),
-              static_cast<long>(B), static_cast<long>(T), text_name.c_str());
+  std::printf("model: %s backbone, %s head (rank %ld), step %ld of %s; batch %ld x %ld of %s\n",
+              nn::backbone_name(cfg.backbone), nn::head_name(cfg.head), static_cast<long>(model->head()->rank()),
+              static_cast<long>(ck.step), ck_path.c_str(), static_cast<long>(B), static_cast<long>(T), text_name.c_str());
   const auto opts = metrics_options(o, W.size(1), G.size(0), G.size(1));
   const analysis::HeadBasis basis = analysis::head_basis(W);
   // G from the model's own backward pass (includes a head bias, if any); loss from the same pass

@@ -6,6 +6,9 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "autograd/dot.h"
 #include "autograd/ops.h"
@@ -28,6 +31,51 @@ std::string shell_quote(const std::string& s) {  // one single-quoted shell word
 std::string png_path(const std::string& dot_path) {
   const size_t n = dot_path.size();
   return n > 4 && dot_path.compare(n - 4, 4, ".dot") == 0 ? dot_path.substr(0, n - 4) + ".png" : dot_path + ".png";
+}
+
+// The small model --model and the sizes describe. With --tokenizer gpt2, `sentence` receives the
+// GPT-2 ids of a short sentence (the sequence is cut from them) and V is at least the tokenizer's.
+nn::LMConfig graph_model(const Options& o, std::vector<int64_t>& sentence) {
+  const std::string model = o.str("model");
+  nn::LMConfig c;
+  c.backbone = nn::parse_backbone(model == "gpt" ? "transformer" : model);
+  c.vocab = o.integer("vocab");
+  c.d_model = o.integer("d-model");
+  c.n_layer = o.integer("layers");
+  c.n_head = o.integer("heads");
+  c.context = o.integer("seq-len");
+  c.mlp_ratio = 2;  // a narrow MLP keeps the picture small; the node structure is the same
+  c.seed = static_cast<uint64_t>(o.integer("seed"));
+  c.tokenizer = o.str("tokenizer");
+  if (c.tokenizer != "byte") {
+    const auto tk = tok::make_tokenizer(c.tokenizer);
+    sentence = tk->encode("The head is a gradient bottleneck: most of the logit gradient never reaches the backbone.");
+    c.vocab = std::max(c.vocab, tk->vocab_size());
+  }
+  if (c.vocab < 2) throw Error("graph: --vocab must be at least 2");
+  if (c.d_model % c.width_multiple() != 0)
+    throw Error("graph: --d-model (" + std::to_string(c.d_model) + ") must be a multiple of --heads (" +
+                std::to_string(c.n_head) + ")");
+  c.validate();
+  return c;
+}
+
+// The one training sequence [1, T] and its targets: ids t mod V and (t + 1) mod V, or the
+// sentence's next-token pairs, cycling when T is longer.
+std::pair<Tensor, Tensor> one_sequence(const nn::LMConfig& c, const std::vector<int64_t>& sentence) {
+  const int64_t T = c.context;
+  std::vector<int64_t> tok(T), tgt(T);
+  for (int64_t t = 0; t < T; ++t) {
+    if (sentence.empty()) {
+      tok[t] = t % c.vocab;
+      tgt[t] = (t + 1) % c.vocab;
+    } else {
+      const size_t i = static_cast<size_t>(t) % (sentence.size() - 1);
+      tok[t] = sentence[i];
+      tgt[t] = sentence[i + 1];
+    }
+  }
+  return {from_vector(tok, {1, T}), from_vector(tgt, {1, T})};
 }
 
 bool dot_available() { return std::system("command -v dot >/dev/null 2>&1") == 0; }
@@ -69,42 +117,11 @@ int run_graph(const Args& args) {
   check_output_file("out", out);
   if (o.integer("max-values") < 1) throw Error("graph: --max-values must be at least 1");
 
-  nn::LMConfig c;
-  c.backbone = model == "gpt" ? "transformer" : model;
-  c.vocab = o.integer("vocab");
-  c.d_model = o.integer("d-model");
-  c.n_layer = o.integer("layers");
-  c.n_head = o.integer("heads");
-  c.context = o.integer("seq-len");
-  c.mlp_ratio = 2;  // a narrow MLP keeps the picture small; the node structure is the same
-  c.seed = static_cast<uint64_t>(o.integer("seed"));
-  c.tokenizer = o.str("tokenizer");
   std::vector<int64_t> sentence;  // gpt2: the ids the sequence is cut from
-  if (c.tokenizer != "byte") {
-    const auto tk = tok::make_tokenizer(c.tokenizer);
-    sentence = tk->encode("The head is a gradient bottleneck: most of the logit gradient never reaches the backbone.");
-    c.vocab = std::max(c.vocab, tk->vocab_size());
-  }
-  if (c.vocab < 2) throw Error("graph: --vocab must be at least 2");
-  if (model == "gpt" && c.n_head > 0 && c.d_model % c.n_head != 0)
-    throw Error("graph: --d-model (" + std::to_string(c.d_model) + ") must be a multiple of --heads (" +
-                std::to_string(c.n_head) + ")");
-  c.validate();
+  const nn::LMConfig c = graph_model(o, sentence);
   auto lm = nn::make_language_model(c);
-
   const int64_t T = c.context;
-  std::vector<int64_t> tok(T), tgt(T);
-  for (int64_t t = 0; t < T; ++t) {
-    if (sentence.empty()) {
-      tok[t] = t % c.vocab;
-      tgt[t] = (t + 1) % c.vocab;
-    } else {  // the sentence's next-token pairs, cycling when T is longer
-      const size_t i = static_cast<size_t>(t) % (sentence.size() - 1);
-      tok[t] = sentence[i];
-      tgt[t] = sentence[i + 1];
-    }
-  }
-  const Tensor tokens = from_vector(tok, {1, T}), targets = from_vector(tgt, {1, T});
+  const auto [tokens, targets] = one_sequence(c, sentence);
   // The unfused loss: the graph shows the head's logits node (head.logits) and cross_entropy, which
   // the fused default folds into one linear_cross_entropy node.
   nn::LossOptions unfused;

@@ -61,9 +61,9 @@ int run_train(const Args& args) {
     for (const auto& change : trainer.resume(tc.checkpoint_path, policy))
       std::fprintf(stderr, "train --resume: %s\n", change.c_str());
   }
-  std::printf("model: %s backbone, %s head, %ld parameters; %ld tokens of text\n", model->config().backbone.c_str(),
-              model->config().head.c_str(), static_cast<long>(model->parameter_count()),
-              static_cast<long>(n_tokens));
+  std::printf("model: %s backbone, %s head, %ld parameters; %ld tokens of text\n",
+              nn::backbone_name(model->config().backbone), nn::head_name(model->config().head),
+              static_cast<long>(model->parameter_count()), static_cast<long>(n_tokens));
   if (device == Device::CUDA) std::printf("device: %s\n", device_label(device).c_str());
   if (trainer.step() > 0) std::printf("resumed at step %ld\n", static_cast<long>(trainer.step()));
   std::fflush(stdout);  // before the progress lines on stderr

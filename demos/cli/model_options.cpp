@@ -9,8 +9,6 @@ namespace gs::cli {
 
 nn::LMConfig model_config_from(const Options& o, int64_t vocab, const std::string& backbone) {
   nn::LMConfig c;
-  c.backbone = backbone.empty() ? o.str("backbone") : backbone;
-  c.head = o.str("head");
   c.rank = o.integer("rank");
   c.vocab = vocab;
   c.d_model = o.integer("d-model");
@@ -20,9 +18,12 @@ nn::LMConfig model_config_from(const Options& o, int64_t vocab, const std::strin
   c.tied = o.on("tied");
   c.seed = static_cast<uint64_t>(o.integer("seed"));
   if (o.has("tokenizer") && !o.str("tokenizer").empty()) c.tokenizer = o.str("tokenizer");
+  // the kinds after the numbers: a bad number is reported first, as when validate() checked names
+  c.backbone = nn::parse_backbone(backbone.empty() ? o.str("backbone") : backbone);
+  c.head = nn::parse_head(o.str("head"));
   c.validate();
   // a factorised head D -> r -> V with r > D still has rank D: the --rank asked for cannot exist
-  if (c.head == "factorized" && c.rank > c.d_model)
+  if (c.head == nn::HeadKind::factorized && c.rank > c.d_model)
     throw std::runtime_error("option --rank: a factorized head's rank " + std::to_string(c.rank) +
                              " exceeds the hidden width D = " + std::to_string(c.d_model));
   return c;
@@ -47,10 +48,21 @@ nn::TokenStream load_text_stream(const std::string& path, const std::string& tok
 }
 
 nlohmann::json config_json(const nn::LMConfig& c) {
-  return {{"backbone", c.backbone}, {"head", c.head},       {"rank", c.rank},           {"vocab", c.vocab},
-          {"d_model", c.d_model},   {"n_layer", c.n_layer}, {"n_head", c.n_head},       {"context", c.context},
-          {"mlp_ratio", c.mlp_ratio}, {"tied", c.tied},     {"final_norm", c.final_norm}, {"dtype", dtype_name(c.dtype)},
-          {"seed", c.seed},         {"tokenizer", c.tokenizer}};
+  // the kinds and the dtype by name: nlohmann would write an enum as its number
+  return {{"backbone", nn::backbone_name(c.backbone)},
+          {"head", nn::head_name(c.head)},
+          {"rank", c.rank},
+          {"vocab", c.vocab},
+          {"d_model", c.d_model},
+          {"n_layer", c.n_layer},
+          {"n_head", c.n_head},
+          {"context", c.context},
+          {"mlp_ratio", c.mlp_ratio},
+          {"tied", c.tied},
+          {"final_norm", c.final_norm},
+          {"dtype", dtype_name(c.dtype)},
+          {"seed", c.seed},
+          {"tokenizer", c.tokenizer}};
 }
 
 void add_tokenizer_option(Options& o, bool for_checkpoint) {

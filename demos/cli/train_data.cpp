@@ -1,11 +1,9 @@
 #include "demos/cli/train_data.h"
 
-#include <algorithm>
 #include <cmath>
-#include <cstdio>
+#include <memory>
 #include <stdexcept>
 
-#include "analysis/experiments.h"
 #include "demos/cli/default_text.h"
 #include "demos/cli/experiment_options.h"
 #include "demos/cli/model_options.h"
@@ -87,51 +85,6 @@ nn::TrainConfig train_config_from(const Options& o) {
   if (tc.batch < 1) throw std::runtime_error("option --batch: must be >= 1");
   if (!(tc.lr > 0) || !std::isfinite(tc.lr)) throw std::runtime_error("option --lr: must be finite and > 0");
   return tc;
-}
-
-nn::Batch TrainData::sample(int64_t batch, int64_t seq_len, Generator& gen) const {
-  if (spam) {
-    if (seq_len != spam->seq_len())
-      throw std::runtime_error(strf("SpamLang was made for %ld tokens, asked for %ld", long(spam->seq_len()), long(seq_len)));
-    return spam->sample(batch, gen);
-  }
-  return text->sample(batch, seq_len, gen);
-}
-
-namespace {
-
-using TrainStep = std::function<void(int64_t step, const nn::Batch& batch)>;
-
-void train_watched(const std::shared_ptr<nn::LanguageModel>& model, const TrainData& data, const nn::TrainConfig& tc,
-                   const TrainStep& on_step) {
-  if (data.text) {
-    nn::Trainer trainer(model, *data.text, tc);
-    trainer.run([&](const nn::StepInfo& info) { on_step(info.step, info.batch); });
-    return;
-  }
-  // SpamLang: the same recipe on a batch source; the source keeps the batch so the callback
-  // (which runs after the update) can hand it on
-  nn::Batch last;
-  const analysis::BatchSource source = [&](Generator& g) { return last = data.sample(tc.batch, tc.seq_len, g); };
-  const int64_t every = std::max<int64_t>(1, tc.log_every);
-  analysis::train_loop(
-      model->named_parameters(), [&](const nn::Batch& b) { return model->loss(b.inputs, b.targets); }, source, tc,
-      [&](int64_t step, double loss) {
-        if (tc.progress && (step % every == 0 || step == tc.steps))
-          std::fprintf(stderr, "step %ld/%ld loss %.4f\n", long(step), long(tc.steps), loss);
-        on_step(step, last);
-      });
-}
-
-}  // namespace
-
-std::vector<analysis::BottleneckSample> train_and_watch(const std::shared_ptr<nn::LanguageModel>& model,
-                                                        const TrainData& data, const nn::TrainConfig& tc,
-                                                        const analysis::MonitorOptions& mo, Generator& probe_gen) {
-  analysis::BottleneckMonitor mon(model, mo, tc.steps);
-  mon.measure(data.sample(tc.batch, tc.seq_len, probe_gen), 0);
-  train_watched(model, data, tc, [&](int64_t step, const nn::Batch& b) { mon.after_step(step, b); });
-  return mon.samples();
 }
 
 }  // namespace gs::cli

@@ -1,19 +1,13 @@
 #pragma once
 // The training data of the commands that watch the head while a model trains (bottleneck,
-// backbones): byte-level text (the text embedded in the binary, or --text FILE) or SpamLang
-// (--spamlang --vocab V [--zipf S]), and one training call for both that reports every step's
-// batch (the monitor measures on it).
+// backbones), from their options: byte-level text (the text embedded in the binary, or --text
+// FILE) or SpamLang (--spamlang --vocab V [--zipf S]), for analysis::train_and_watch.
 #include <cstdint>
-#include <functional>
-#include <memory>
 #include <string>
 #include <vector>
 
-#include "analysis/monitor.h"
-#include "analysis/spamlang.h"
+#include "analysis/watch.h"
 #include "demos/cli/options.h"
-#include "nn/data.h"
-#include "nn/lm.h"
 #include "nn/trainer.h"
 
 namespace gs::cli {
@@ -21,12 +15,10 @@ namespace gs::cli {
 // --text FILE, --spamlang, --vocab V, --zipf S
 void add_train_data_options(Options& o);
 
-struct TrainData {
-  std::string description;                  // "embedded text, 2878 tokens" / "SpamLang V=4096"
-  int64_t vocab = 0;                        // the model's V (text: 256 unless --vocab is larger)
-  std::shared_ptr<nn::TokenStream> text;    // exactly one of these two is set
-  std::shared_ptr<analysis::SpamLang> spam;
-  nn::Batch sample(int64_t batch, int64_t seq_len, Generator& gen) const;
+// The data (text or spam, exactly one set) with what the commands print and record about it.
+struct TrainData : analysis::WatchData {
+  std::string description;  // "embedded text, 2878 tokens" / "SpamLang V=4096"
+  int64_t vocab = 0;        // the model's V (text: 256 unless --vocab is larger)
 };
 
 // The data those options describe, for sequences of seq_len tokens. Throws (naming the option)
@@ -44,14 +36,5 @@ bool asks_for_gpt2(const std::vector<std::string>& args);
 // --steps --batch --lr (declared by the command) and --seq-len (add_model_options), checked:
 // steps and batch >= 1, lr finite and > 0; tc.seed is --seed.
 nn::TrainConfig train_config_from(const Options& o);
-
-// Trains `model` with tc's recipe (AdamW, warmup + cosine, clip) on `data` while a
-// BottleneckMonitor measures the head: at step 0 on a batch drawn from probe_gen, then after every
-// mo.every-th step and the last one on the batch that step trained on. Text goes through
-// nn::Trainer (its progress bar when tc.progress); SpamLang, which has no token stream, through
-// analysis::train_loop with a plain progress line every tc.log_every steps. Returns the samples.
-std::vector<analysis::BottleneckSample> train_and_watch(const std::shared_ptr<nn::LanguageModel>& model,
-                                                        const TrainData& data, const nn::TrainConfig& tc,
-                                                        const analysis::MonitorOptions& mo, Generator& probe_gen);
 
 }  // namespace gs::cli
