@@ -6,9 +6,13 @@
 
 #include "autograd/anomaly.h"
 #include "autograd/grad_mode.h"
+#include "autograd/jvp.h"
 #include "autograd/profiler.h"
 #include "autograd/registry.h"
 #include "autograd/variable.h"
+#include "tensor/convert.h"
+#include "tensor/elementwise.h"
+#include "tensor/views.h"
 
 namespace gs {
 namespace {
@@ -31,12 +35,43 @@ bool any_rg(const Inputs& inputs) {
   return false;
 }
 
+// Forward mode: the output's tangent from the inputs' tangents (undefined when no input carries
+// one). Checked like a vjp's gradients, so a wrong rule is named where it runs.
 template <class Inputs>
-Tensor record_impl(const char* op, const Tensor& output, const Inputs& inputs, VjpFn vjp) {
+Tensor output_tangent(const char* op, const Tensor& output, const Inputs& inputs, const JvpRef& jvp) {
+  std::vector<Tensor> ts;
+  ts.reserve(inputs.size());
+  bool any = false;
+  for (const Tensor& t : inputs) {
+    ts.push_back(tangent_of(t));
+    any = any || ts.back().defined();
+  }
+  if (!any) return Tensor();
+  if (!jvp) fail("jvp", "op '", op, "' has no forward-mode rule (pass a jvp to record())");
+  Tensor t;
+  {
+    NoGradGuard ng;  // like a vjp: a rule builds no graph
+    t = jvp(ts);
+  }
+  if (!t.defined()) return t;
+  if (t.shape() != output.shape())
+    fail("jvp", "the rule of '", op, "' returned a tangent of shape ", shape_str(t.shape()), " for an output of shape ",
+         shape_str(output.shape()));
+  if (t.dtype() != output.dtype())
+    fail("jvp", "the rule of '", op, "' returned a ", dtype_name(t.dtype()), " tangent for a ",
+         dtype_name(output.dtype()), " output");
+  // a rule written with differentiable ops could hand back a tensor with a graph or a tangent
+  return t.impl()->autograd ? saved(t) : t;
+}
+
+template <class Inputs>
+Tensor record_impl(const char* op, const Tensor& output, const Inputs& inputs, VjpFn vjp, const JvpRef& jvp) {
   check_registered(op);
+  // Outside jvp() this is one thread-local read: reverse mode pays nothing for forward mode.
+  const Tensor tangent = detail::forward_level() != 0 ? output_tangent(op, output, inputs, jvp) : Tensor();
   if (!is_grad_enabled() || !any_rg(inputs)) {
     if (is_anomaly_enabled()) check_finite_forward(op, current_name_scope(), output);
-    return output;
+    return tangent.defined() ? detail::with_tangent(output, tangent) : output;
   }
   if (Profiler* prof = active_profiler()) prof->on_record(op);
   auto node = std::make_shared<Node>();
@@ -67,6 +102,10 @@ Tensor record_impl(const char* op, const Tensor& output, const Inputs& inputs, V
   auto meta = std::make_shared<AutogradMeta>();
   meta->requires_grad = true;
   meta->grad_fn = node;
+  if (tangent.defined()) {
+    meta->tangent = tangent;
+    meta->tangent_level = detail::forward_level();
+  }
   node->output = meta;
   impl->autograd = std::move(meta);
   node->output_value = impl;
@@ -76,10 +115,27 @@ Tensor record_impl(const char* op, const Tensor& output, const Inputs& inputs, V
 }  // namespace
 
 Tensor record(const char* op, const Tensor& output, std::initializer_list<Tensor> inputs, VjpFn vjp) {
-  return record_impl(op, output, inputs, std::move(vjp));
+  return record_impl(op, output, inputs, std::move(vjp), JvpRef());
 }
 Tensor record(const char* op, const Tensor& output, const std::vector<Tensor>& inputs, VjpFn vjp) {
-  return record_impl(op, output, inputs, std::move(vjp));
+  return record_impl(op, output, inputs, std::move(vjp), JvpRef());
+}
+Tensor record(const char* op, const Tensor& output, std::initializer_list<Tensor> inputs, VjpFn vjp, JvpRef jvp) {
+  return record_impl(op, output, inputs, std::move(vjp), jvp);
+}
+Tensor record(const char* op, const Tensor& output, const std::vector<Tensor>& inputs, VjpFn vjp, JvpRef jvp) {
+  return record_impl(op, output, inputs, std::move(vjp), jvp);
+}
+
+Tensor add_tangents(const Tensor& a, const Tensor& b) {
+  if (!a.defined()) return b;
+  if (!b.defined()) return a;
+  return op::add(a, b);
+}
+
+Tensor broadcast_tangent(const Tensor& t, const Shape& shape) {
+  if (!t.defined() || t.shape() == shape) return t;
+  return op::contiguous(op::expand(t, shape));
 }
 bool any_requires_grad(std::initializer_list<Tensor> inputs) { return any_rg(inputs); }
 bool any_requires_grad(const std::vector<Tensor>& inputs) { return any_rg(inputs); }

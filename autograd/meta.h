@@ -1,5 +1,6 @@
 #pragma once
 // The autograd side of a tensor (tensor/ only forward-declares it).
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -22,6 +23,11 @@ struct AutogradMeta {
   std::shared_ptr<Node> grad_fn;   // null for leaves
   std::vector<GradHook> hooks;
   std::string name;                // leaf name, e.g. "blocks.0.attn.q.weight"
+  // Forward mode (autograd/jvp.h): the tangent of this tensor inside the jvp() call numbered
+  // tangent_level. Only that call reads it, so a tensor kept from a finished call carries nothing
+  // that a later call could mistake for its own.
+  Tensor tangent;
+  uint64_t tangent_level = 0;
 };
 
 }  // namespace gs

@@ -10,8 +10,9 @@
 namespace gs {
 
 namespace {
-const std::vector<OpInfo>& builtin_ops() {
-  // Every differentiable op, by family. Add a line here when you add an op (and a gradcheck case).
+const std::vector<OpInfo>& builtin_table() {
+  // Every differentiable op, by family. Add a line here when you add an op (and a gradcheck case,
+  // and a jvp case in tests/test_jvp.cpp).
   static const std::vector<OpInfo> ops = {
       // autograd/ops/elementwise.cpp
       {"add", "elementwise"}, {"sub", "elementwise"}, {"mul", "elementwise"}, {"div", "elementwise"},
@@ -46,15 +47,17 @@ std::deque<std::string> g_names;  // owns the strings user ops' OpInfo views poi
 std::vector<OpInfo> g_user_ops;
 }  // namespace
 
+std::vector<OpInfo> builtin_ops() { return builtin_table(); }
+
 std::vector<OpInfo> registered_ops() {
-  std::vector<OpInfo> all = builtin_ops();
+  std::vector<OpInfo> all = builtin_table();
   std::lock_guard lock(g_mutex);
   all.insert(all.end(), g_user_ops.begin(), g_user_ops.end());
   return all;
 }
 
 bool is_registered_op(std::string_view name) {
-  const auto& ops = builtin_ops();
+  const auto& ops = builtin_table();
   if (std::any_of(ops.begin(), ops.end(), [&](const OpInfo& o) { return o.name == name; })) return true;
   std::lock_guard lock(g_mutex);
   return std::any_of(g_user_ops.begin(), g_user_ops.end(), [&](const OpInfo& o) { return o.name == name; });

@@ -1,5 +1,6 @@
 #pragma once
 // Differentiable elementwise ops (NumPy broadcasting). Scalars are plain doubles.
+#include "ops_common/unary_ops.h"
 #include "tensor/tensor.h"
 
 namespace gs {
@@ -27,6 +28,9 @@ Tensor relu(const Tensor& x);
 Tensor gelu(const Tensor& x);  // tanh form
 Tensor silu(const Tensor& x);
 Tensor abs(const Tensor& x);
+// Any op of the unary table (ops_common/unary_ops.h) by kind: what the ones above call, and how a
+// test runs every op of the table without naming it.
+Tensor unary_op(kernel::Unary kind, const Tensor& x);
 
 inline Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }
 inline Tensor operator-(const Tensor& a, const Tensor& b) { return sub(a, b); }

@@ -10,21 +10,28 @@ namespace gs {
 
 Tensor matmul(const Tensor& a, const Tensor& b) {
   const bool ga = requires_grad_flag(a), gb = requires_grad_flag(b);
-  return record("matmul", op::matmul(a, b), {a, b}, [a = saved(a), b = saved(b), ga, gb](const Tensor& g) {
-    Tensor da, db;
-    if (ga) da = op::sum_to(op::matmul(g, b, false, true), a.shape());
-    if (gb) {
-      if (b.dim() == 2 && a.dim() > 2 && a.numel() > 0 && g.numel() > 0) {
-        // b shared across a's batch (a Linear layer): db = sum_b a_b^T g_b is one product over
-        // the flattened rows, [K, batch * M] x [batch * M, N], not batch products and a sum
-        const int64_t K = a.shape().back(), N = g.shape().back();
-        db = op::matmul(op::reshape(a, {-1, K}), op::reshape(g, {-1, N}), true, false);
-      } else {
-        db = op::sum_to(op::matmul(a, g, true, false), b.shape());
-      }
-    }
-    return grads(da, db);
-  });
+  return record(
+      "matmul", op::matmul(a, b), {a, b},
+      [a = saved(a), b = saved(b), ga, gb](const Tensor& g) {
+        Tensor da, db;
+        if (ga) da = op::sum_to(op::matmul(g, b, false, true), a.shape());
+        if (gb) {
+          if (b.dim() == 2 && a.dim() > 2 && a.numel() > 0 && g.numel() > 0) {
+            // b shared across a's batch (a Linear layer): db = sum_b a_b^T g_b is one product over
+            // the flattened rows, [K, batch * M] x [batch * M, N], not batch products and a sum
+            const int64_t K = a.shape().back(), N = g.shape().back();
+            db = op::matmul(op::reshape(a, {-1, K}), op::reshape(g, {-1, N}), true, false);
+          } else {
+            db = op::sum_to(op::matmul(a, g, true, false), b.shape());
+          }
+        }
+        return grads(da, db);
+      },
+      // d(ab) = da b + a db; each term has the output's (broadcast batch) shape
+      [&](const std::vector<Tensor>& t) {
+        return add_tangents(t[0].defined() ? op::matmul(t[0], b) : Tensor(),
+                            t[1].defined() ? op::matmul(a, t[1]) : Tensor());
+      });
 }
 
 }  // namespace gs

@@ -8,6 +8,7 @@
 
 #include "autograd/function.h"
 #include "autograd/grad_mode.h"
+#include "autograd/jvp.h"
 #include "autograd/variable.h"
 #include "tensor/convert.h"
 #include "tensor/creation.h"
@@ -25,11 +26,16 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& targets, int64_t ignore
   op::CrossEntropyResult r = op::cross_entropy_forward(logits, targets, ignore_index);
   const double denom = reduction == "mean" ? static_cast<double>(r.n_valid) : 1.0;
   Tensor loss = reduction == "mean" ? op::div(r.loss, denom) : r.loss;
-  return record("cross_entropy", loss, {logits},
-                [logits = saved(logits), targets, lse = r.lse, ignore_index, denom](const Tensor& g) {
-                  const double scale = g.item<double>() / denom;
-                  return grads(op::cross_entropy_backward(logits, targets, lse, scale, ignore_index));
-                });
+  return record(
+      "cross_entropy", loss, {logits},
+      [logits = saved(logits), targets, lse = r.lse, ignore_index, denom](const Tensor& g) {
+        const double scale = g.item<double>() / denom;
+        return grads(op::cross_entropy_backward(logits, targets, lse, scale, ignore_index));
+      },
+      // the loss is a scalar: d loss = <G, d logits>, G the vjp's gradient for g = 1
+      [&](const std::vector<Tensor>& t) {
+        return op::sum(op::mul(op::cross_entropy_backward(logits, targets, r.lse, 1.0 / denom, ignore_index), t[0]));
+      });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -43,6 +49,12 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& targets, int64_t ignore
 // costs four (the logits twice) and keeps H alive instead of dH (the same size). The price is
 // that the gradient products run in the forward: they are skipped under NoGradGuard and when no
 // input requires grad, so evaluation pays only for the logits.
+//
+// Forward mode (jvp) uses the same g = 1 gradients: the loss is a scalar, so its tangent is
+// d loss = <dH1, dH> + <dW1, dW> + <db1, db>, one dot product per input. That equals what the
+// chunked logits' tangent dZ = dH W^T + H dW^T + db would give (sum over rows of <G_c, dZ_c>),
+// without a second pass over V; the products are computed for an input that carries a tangent
+// as for one that requires grad (under NoGradGuard too: forward mode ignores it).
 namespace {
 
 constexpr const char* kLce = "linear_cross_entropy";
@@ -106,9 +118,11 @@ Tensor linear_cross_entropy(const Tensor& H_in, const Tensor& W_in, const Tensor
   const DType dt = H.dtype();
   const Device dev = H.device();
 
-  // The gradients to accumulate: none when record() will not build a node.
+  // The gradients to accumulate: for reverse mode when record() will build a node, and for an
+  // input that carries a tangent (forward mode, see above).
   const bool track = is_grad_enabled();
-  const bool gH = track && wants_grad(H_in), gW = track && wants_grad(W_in), gb = track && wants_grad(bias_in);
+  const bool rH = track && wants_grad(H_in), rW = track && wants_grad(W_in), rb = track && wants_grad(bias_in);
+  const bool gH = rH || has_tangent(H_in), gW = rW || has_tangent(W_in), gb = rb || has_tangent(bias_in);
   // G for upstream gradient 1: (softmax - onehot) / n_valid ("mean"). Zero valid rows: every row
   // of G is zero whatever the scale, so 1 avoids an infinite scale inside the kernel.
   const double scale = mean && n_valid > 0 ? 1.0 / static_cast<double>(n_valid) : 1.0;
@@ -145,13 +159,22 @@ Tensor linear_cross_entropy(const Tensor& H_in, const Tensor& W_in, const Tensor
   double value = loss_sum;
   if (mean) value = n_valid > 0 ? loss_sum / static_cast<double>(n_valid) : std::numeric_limits<double>::quiet_NaN();
   const Tensor loss = scalar(value, dt, dev);
-  return record(kLce, loss, {H_in, W_in, bias_in}, [dH, dW, db](const Tensor& g) {
-    // The stored gradients are for g = 1; the result is a scaled copy, so a second backward
-    // (retain_graph) sees them unchanged, and whoever receives the gradient may modify it.
-    const double s = g.item<double>();
-    auto scaled = [s](const Tensor& t) { return t.defined() ? op::mul(t, s) : Tensor(); };
-    return grads(scaled(dH), scaled(dW), scaled(db));
-  });
+  return record(
+      kLce, loss, {H_in, W_in, bias_in},
+      // the node keeps only what reverse mode needs
+      [dH = rH ? dH : Tensor(), dW = rW ? dW : Tensor(), db = rb ? db : Tensor()](const Tensor& g) {
+        // The stored gradients are for g = 1; the result is a scaled copy, so a second backward
+        // (retain_graph) sees them unchanged, and whoever receives the gradient may modify it.
+        const double s = g.item<double>();
+        auto scaled = [s](const Tensor& t) { return t.defined() ? op::mul(t, s) : Tensor(); };
+        return grads(scaled(dH), scaled(dW), scaled(db));
+      },
+      [&](const std::vector<Tensor>& t) {
+        auto dot = [](const Tensor& g1, const Tensor& tan) {
+          return tan.defined() ? op::sum(op::mul(g1, tan)) : Tensor();
+        };
+        return add_tangents(add_tangents(dot(dH, t[0]), dot(dW, t[1])), dot(db, t[2]));
+      });
 }
 
 Tensor linear_cross_entropy(const Tensor& H, const Tensor& W, const Tensor& targets,

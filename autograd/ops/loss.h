@@ -49,7 +49,8 @@ struct LinearCrossEntropyOptions {
 // Per chunk of c rows (one [c, V] buffer, reused): logits_c = H_c W^T (+ b), then loss and
 // G_c = d loss / d logits_c in place (op::cross_entropy_fused_), the hook, and at once the
 // gradients dH_c = G_c W [c, D], dW += G_c^T H_c [V, D], db += colsum(G_c) for the inputs that
-// require grad. The backward only scales the stored dH, dW, db by the upstream scalar gradient.
+// require grad (or carry a tangent inside jvp(): the loss's tangent is <dH, tH> + <dW, tW> +
+// <db, tb>). The backward only scales the stored dH, dW, db by the upstream scalar gradient.
 // Memory: c V + (what is stored) N D + V D (+ V) elements of H's dtype beyond the inputs; the
 // backward adds a scaled copy of each. No "logits" node exists: code that needs G as the gradient
 // arriving at a logits node (hooks, observers, the leak test) computes the logits itself (or uses

@@ -1,5 +1,5 @@
-// Reductions: forward and vjp side by side. A vjp broadcasts the reduced gradient back over
-// the reduced dims (max: only onto the argmax).
+// Reductions: forward, vjp and jvp side by side. A vjp broadcasts the reduced gradient back over
+// the reduced dims (max: only onto the argmax); a jvp reduces the tangent the same way.
 #include "autograd/ops/reduce.h"
 
 #include "autograd/function.h"
@@ -31,8 +31,10 @@ Tensor spread(const Tensor& g, const Shape& in, const std::vector<int64_t>& dims
 }  // namespace
 
 Tensor sum(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
-  return record("sum", op::sum(x, dims, keepdim), {x},
-                [s = x.shape(), dims](const Tensor& g) { return grads(spread(g, s, dims)); });
+  return record(
+      "sum", op::sum(x, dims, keepdim), {x},
+      [s = x.shape(), dims](const Tensor& g) { return grads(spread(g, s, dims)); },
+      [&](const std::vector<Tensor>& t) { return op::sum(t[0], dims, keepdim); });
 }
 
 Tensor mean(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
@@ -41,23 +43,34 @@ Tensor mean(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
   double count = 1;  // elements per mean
   for (size_t d = 0; d < ks.size(); ++d)
     if (ks[d] == 1) count *= static_cast<double>(x.shape()[d]);
-  return record("mean", y, {x},
-                [s = x.shape(), dims, count](const Tensor& g) { return grads(spread(op::div(g, count), s, dims)); });
+  return record(
+      "mean", y, {x},
+      [s = x.shape(), dims, count](const Tensor& g) { return grads(spread(op::div(g, count), s, dims)); },
+      [&](const std::vector<Tensor>& t) { return op::mean(t[0], dims, keepdim); });
 }
 
 Tensor max(const Tensor& x, int64_t dim, bool keepdim) {
   op::MaxResult r = op::max_with_indices(x, dim, true);  // keepdim indices for the vjp
   const int64_t d = wrap_dim("max", dim, x.dim());
   Tensor values = keepdim ? r.values : op::squeeze(r.values, d);
-  return record("max", values, {x}, [s = x.shape(), d, idx = r.indices](const Tensor& g) {
-    // one-hot along d at the argmax: positions [1, .., n_d, .., 1] == idx [.., 1, ..]
+  // one-hot along d at the argmax: positions [1, .., n_d, .., 1] == idx [.., 1, ..]
+  auto argmax_hit = [d](const Shape& s, const Tensor& idx) {
     Shape pos_shape(s.size(), 1);
     pos_shape[d] = s[d];
     Tensor pos = op::to(op::reshape(arange(s[d]), pos_shape), idx.device());
-    Tensor hit = op::eq(pos, idx);
-    Tensor gk = op::reshape(g, idx.shape());
-    return grads(op::where(hit, gk, scalar(0, g.dtype(), g.device())));
-  });
+    return op::eq(pos, idx);
+  };
+  return record(
+      "max", values, {x},
+      [s = x.shape(), d, idx = r.indices, argmax_hit](const Tensor& g) {
+        Tensor gk = op::reshape(g, idx.shape());
+        return grads(op::where(argmax_hit(s, idx), gk, scalar(0, g.dtype(), g.device())));
+      },
+      // the tangent at each slice's argmax: the same one-hot, summed over d
+      [&](const std::vector<Tensor>& t) {
+        Tensor picked = op::where(argmax_hit(x.shape(), r.indices), t[0], scalar(0, t[0].dtype(), t[0].device()));
+        return op::sum(picked, {d}, keepdim);
+      });
 }
 
 }  // namespace gs
