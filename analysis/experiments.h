@@ -5,7 +5,7 @@
 //   run_spamlang    one model per (V, D, seed) on SpamLang with an identical budget -> final
 //                   held-out loss, accuracy, destroyed fraction; plus a full-rank control per
 //                   (V, seed): a direct logit table (below) trained with the same budget.
-//   run_head_rank   one model per rank r of a factorised head D -> r -> V, same data and budget
+//   run_head_rank   one model per rank r of a factorized head D -> r -> V, same data and budget
 //                   -> loss curves and the token-efficiency ratio.
 //   run_equal_norm  from a model and a batch: loss decrease of the direct logit step
 //                   Z - eps G/||G|| vs the logit change one SGD step through the network makes,

@@ -1,4 +1,4 @@
-// run_head_rank: the same backbone with a factorised head D -> r -> V for each rank r, the same
+// run_head_rank: the same backbone with a factorized head D -> r -> V for each rank r, the same
 // batches and budget; loss curves and the token-efficiency ratio (analysis/experiments.h).
 #include <algorithm>
 #include <chrono>
@@ -50,7 +50,7 @@ void check_head_rank_config(const HeadRankConfig& cfg) {
     if (r < 1) fail(op, "every rank must be >= 1, got ", r);
     if (r > cfg.model.d_model)
       fail(op, "rank ", r, " exceeds the hidden width D = ", cfg.model.d_model,
-           " (a factorised head D -> r -> V has rank at most D)");
+           " (a factorized head D -> r -> V has rank at most D)");
   }
   for (int64_t r : ranks) rank_model(cfg, r).validate();
 }

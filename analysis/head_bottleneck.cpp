@@ -140,11 +140,16 @@ void check_matrix(const char* what, const Tensor& x) {
   if (!is_floating(x.dtype())) fail("head_metrics", what, " must be float32 or float64, got ", dtype_name(x.dtype()));
 }
 
-void check_basis(const HeadBasis& b, int64_t V, int64_t D) {
+void check_basis(const HeadBasis& b, int64_t V, int64_t D, const std::string& against, const std::string& hint) {
   if (!b.Q.defined() || b.Q.dim() != 2 || b.Q.shape()[0] != V || b.Q.shape()[1] != b.rank || !b.coeffs.defined() ||
-      b.coeffs.shape() != Shape{b.rank, D} || b.coeffs.dtype() != kFloat64)
-    fail("head_metrics", "basis (Q ", b.Q.defined() ? shape_str(b.Q.shape()) : "undefined", ", rank ", b.rank,
-         ") does not match W [", V, ", ", D, "]: use head_basis(W)");
+      b.coeffs.shape() != Shape{b.rank, D} || b.coeffs.dtype() != kFloat64) {
+    // the matrix the basis was made from, [rows of Q, columns of coeffs], when it can be told
+    std::string from;
+    if (b.Q.defined() && b.Q.dim() == 2 && b.coeffs.defined() && b.coeffs.dim() == 2)
+      from = ", of a [" + std::to_string(b.Q.shape()[0]) + ", " + std::to_string(b.coeffs.shape()[1]) + "] matrix";
+    fail("head_metrics", "basis (Q ", b.Q.defined() ? shape_str(b.Q.shape()) : "undefined", ", rank ", b.rank, from,
+         ") does not match ", against, ": ", hint);
+  }
 }
 
 // The compute dtype: the input's, or float64 when promoted.
@@ -227,7 +232,7 @@ void validate(const Tensor& H_in, const Tensor& W_in, const Tensor& targets, con
 HeadMetrics run_validated(const Tensor& H_in, const Tensor& W_in, const Tensor& targets, const HeadBasis& basis,
                           const HeadMetricsOptions& opts, double basis_s) {
   const int64_t D = H_in.shape()[1], V = W_in.shape()[0];
-  detail::check_basis(basis, V, D);
+  detail::check_basis(basis, V, D, "W " + shape_str(W_in.shape()), "use head_basis(W)");
   const DType dt = detail::compute_dtype(H_in.dtype(), opts);
   const Tensor H = op::contiguous(op::to(H_in, dt)), W = op::contiguous(op::to(W_in, dt));
   const detail::SoftmaxGradSource src(H, W, op::contiguous(targets), opts.ignore_index);
@@ -258,7 +263,9 @@ HeadMetrics grad_metrics(const Tensor& G_in, const Tensor& H_in, const HeadBasis
   detail::check_matrix("G", G_in);
   const int64_t N = G_in.shape()[0], V = G_in.shape()[1];
   const int64_t D = basis.coeffs.defined() && basis.coeffs.dim() == 2 ? basis.coeffs.shape()[1] : 0;
-  detail::check_basis(basis, V, D);
+  // G is the only matrix given: the basis must have its V rows
+  detail::check_basis(basis, V, D, "G " + shape_str(G_in.shape()),
+                      "Q must have G's V = " + std::to_string(V) + " rows; pass head_basis(M) of the [V, k] head matrix M");
   detail::check_finite("G", G_in);
   const DType dt = detail::compute_dtype(G_in.dtype(), opts);
   Tensor H;

@@ -2,6 +2,7 @@
 // Internal to analysis/head_*.cpp: the chunked sources of G and the passes over them.
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "analysis/head_bottleneck.h"
@@ -121,7 +122,9 @@ SpectrumMetrics spectrum(const GradSource& src, double g_sq, int64_t dim, const 
 // Input checks shared by head_metrics, grad_metrics and HeadMetricsStream ("head_metrics: ...").
 void check_finite(const char* what, const Tensor& x);  // NaN or Inf, naming the first bad row
 void check_matrix(const char* what, const Tensor& x);  // defined, 2-d, float32/float64
-void check_basis(const HeadBasis& b, int64_t V, int64_t D);
+// against: the caller's argument the basis must fit, as the message names it ("W [6, 3]",
+// "G [16, 32]"); hint: what to pass instead.
+void check_basis(const HeadBasis& b, int64_t V, int64_t D, const std::string& against, const std::string& hint);
 void check_target_values(const Tensor& targets, int64_t V, int64_t ignore_index);
 // The compute dtype: the input's, or float64 when promoted.
 DType compute_dtype(DType in, const HeadMetricsOptions& o);

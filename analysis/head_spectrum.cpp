@@ -253,7 +253,7 @@ SpectrumMetrics randomized_spectrum(const GradSource& src, double g_sq, int64_t 
     est = conv.update(theta, k);
     const bool converged = (est.rel <= opts.spectrum_rtol / 4 && prev_est.rel <= opts.spectrum_rtol) || est.at_rounding;
     if (last || (t >= t_min && converged)) break;
-    omega = Tensor();  // free before the factorisation's float64 copy
+    omega = Tensor();  // free before the factorization's float64 copy
     omega = op::orthonormal_basis(Z).Q;
   }
 

@@ -37,7 +37,7 @@ HeadMetricsStream::HeadMetricsStream(const Tensor& W, const Tensor& targets, con
          targets.defined() ? std::string(dtype_name(targets.dtype())) + " " + shape_str(targets.shape()) : "undefined");
   if (targets.device() != W.device()) fail("head_metrics", "W and targets on different devices");
   detail::check_target_values(targets, V, opts.ignore_index);
-  detail::check_basis(basis, V, D);
+  detail::check_basis(basis, V, D, "W " + shape_str(W.shape()), "use head_basis(W)");
   detail::check_finite("W", W);
 
   State& s = *s_;

@@ -32,6 +32,22 @@ void find_first_block(BottleneckSample& s, const std::string& first_layer) {
     }
 }
 
+// A custom head's head_matrix() and head_input(), checked against what the head says of itself
+// (vocab(), validated against the backbone, and rank()) so that a wrong one is named here, and
+// not later as a basis or product whose shapes the caller never chose.
+void check_head_matrix(const nn::LMHead& head, const Tensor& M) {
+  const int64_t V = head.vocab(), k = head.rank();
+  if (!M.defined() || M.dim() != 2 || M.size(0) != V || M.size(1) != k)
+    fail("measure_bottleneck", "head.head_matrix() is ", M.defined() ? shape_str(M.shape()) : "undefined",
+         ", expected [V, k] = [", V, ", ", k, "] (head.vocab() x head.rank()): the matrix M whose product ",
+         "head.head_input(h) M^T gives the logits");
+}
+void check_head_input(const Tensor& H, const Tensor& M) {
+  if (H.dim() != 2 || H.size(1) != M.size(1))
+    fail("measure_bottleneck", "head.head_input(h) is ", shape_str(H.shape()), " but head.head_matrix() is ",
+         shape_str(M.shape()), ": head_input(h) must be [N, k] with the head matrix's k = ", M.size(1));
+}
+
 // The leak test needs G as the gradient arriving at a logits node: an unfused forward of the
 // head, which holds the [N, V] logits (and G) for the duration of the test.
 LeakReport leak_on_logits(const nn::LMHead& head, const Tensor& hidden, const Tensor& targets, const HeadBasis& basis) {
@@ -56,6 +72,7 @@ BottleneckSample measure_bottleneck(const nn::LanguageModel& model, const nn::Ba
   // batches are made on the CPU; the targets follow the hidden states (as in LanguageModel::loss)
   const Tensor targets = op::to(op::reshape(batch.targets, {-1}), hidden.device());
   const Tensor M = detach(head.head_matrix());
+  check_head_matrix(head, M);
   const auto tb = std::chrono::steady_clock::now();
   const HeadBasis basis = head_basis(M);
   s.basis_seconds = since(tb);
@@ -67,6 +84,7 @@ BottleneckSample measure_bottleneck(const nn::LanguageModel& model, const nn::Ba
     NoGradGuard ng;
     auto copy = [](const Tensor& x) { return op::clone(op::to(x, Device::CPU)); };
     s.inputs = {copy(head.head_input(detach(hidden))), copy(M), copy(targets)};
+    check_head_input(s.inputs.H, M);
   }
 
   // A bias is outside what the stream's spectrum recomputes (H M^T): such heads take the logits path.
@@ -91,6 +109,7 @@ BottleneckSample measure_bottleneck(const nn::LanguageModel& model, const nn::Ba
       NoGradGuard ng;
       H = head.head_input(detach(hidden));
     }
+    check_head_input(H, M);
     s.head = grad_metrics(G, H, basis, ho);
   }
   s.head.loss = s.loss;

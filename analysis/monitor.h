@@ -60,6 +60,9 @@ struct MonitorOptions {
 };
 
 // One measurement on one batch (the model is not changed; no .grad is touched).
+// Errors ("measure_bottleneck: ..."): a head whose head_matrix() is not [head.vocab(),
+// head.rank()], or whose head_input(h) is not [N, k] for that matrix's k (a custom head's methods
+// disagreeing, e.g. a transposed matrix); then the head metrics' and trace_backward's own.
 BottleneckSample measure_bottleneck(const nn::LanguageModel& model, const nn::Batch& batch, int64_t step,
                                     const MonitorOptions& opt = {});
 

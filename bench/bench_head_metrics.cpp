@@ -7,7 +7,8 @@
 //              (logits, G Q, G^T H) + softmax + float64 reductions; target <= 2.5 gemm
 //   spectrum   top-k singular values of G (k = 2D by default), timed separately
 // Peak memory: VmHWM of the process (reset through /proc/self/clear_refs before each phase)
-// minus VmRSS before it, against the target chunk x V x 4 + 3 x V x D x 4 + 64 MiB.
+// minus VmRSS before it, against the budget the pass must stay within:
+// chunk x V x 4 + 3 x V x D x 4 + 64 MiB.
 // Writes H.npy, W.npy, y.npy and gs_metrics.json (and gs_spectrum.json) to GS_HEAD_DIR for
 // bench/head_metrics_torch.py, which recomputes the metrics with PyTorch.
 // Environment: GS_HEAD_N, GS_HEAD_V, GS_HEAD_D (sizes), GS_HEAD_TOPK (default 2D; 0: no

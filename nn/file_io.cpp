@@ -10,7 +10,6 @@
 #include <filesystem>
 #include <string_view>
 
-#include "nn/safetensors.h"
 #include "tensor/error.h"
 
 namespace gs::nn {

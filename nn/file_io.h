@@ -30,10 +30,16 @@ void check_writable_target(const std::string& path);
 
 namespace gs::nn::detail {
 
+// Test-only fault injection: the next AtomicFile (so the next save_safetensors, save_npy or
+// write_file_atomic) fails as if the disk filled up (ENOSPC) once `bytes` bytes of its temp file
+// have been written; -1 disarms. One-shot, not thread-safe. It lives here, beside AtomicFile, as
+// AtomicFile is where the write fails.
+void inject_save_failure_after(int64_t bytes);
+
 // Atomic write: a temp file beside the target, owned until commit() (fsync, close, rename over
 // the target, fsync the folder); any exit before commit() removes it, so a failed save never
 // damages the previous file. A target that exists and is not a regular file is refused (see
-// write_file_atomic). Honours inject_save_failure_after (nn/safetensors.h).
+// write_file_atomic). Honours inject_save_failure_after (above).
 class AtomicFile {
  public:
   explicit AtomicFile(const std::string& target);

@@ -39,10 +39,4 @@ void save_safetensors(const std::string& path, const std::map<std::string, Tenso
 
 SafetensorsContents load_safetensors(const std::string& path);
 
-namespace detail {
-// Test-only fault injection: the next save_safetensors fails as if the disk filled up (ENOSPC)
-// once `bytes` bytes of its temp file have been written; -1 disarms. One-shot, not thread-safe.
-void inject_save_failure_after(int64_t bytes);
-}  // namespace detail
-
 }  // namespace gs::nn

@@ -1,7 +1,7 @@
 #pragma once
 // Contract of the dense linear algebra shared by gs::cpu (LAPACKE) and gs::cuda (cuSOLVER) for the
 // analysis layer (ops_common/contract.h explains the list). Inputs are row-major; every
-// factorisation runs in float64 whatever T is (T: float or double). Kernels cannot throw gs::Error:
+// factorization runs in float64 whatever T is (T: float or double). Kernels cannot throw gs::Error:
 // a LAPACK / cuSOLVER failure is returned as a negative number (-1000 - |info|) and the tensor
 // layer reports it. On gs::cuda every pointer is a device pointer (Q, coeffs and sv included).
 //

@@ -1,8 +1,8 @@
 // Dense linear algebra on cuSOLVER for the analysis layer (ops_cuda/linalg_lapack.h; contracts
 // in ops_common/linalg_lapack.h). Pointers are device pointers (A, Q, coeffs, sv, s, X, out); the
 // returned rank / status is a host value, so these calls wait for the stream. Everything is
-// factorised in float64 on private column-major copies, as on the CPU. A cuSOLVER failure to
-// run (bad status) throws; a factorisation that reports info != 0 returns -1000 - |info|.
+// factorized in float64 on private column-major copies, as on the CPU. A cuSOLVER failure to
+// run (bad status) throws; a factorization that reports info != 0 returns -1000 - |info|.
 //
 // cuSOLVER's gesvd needs rows >= cols, so the SVD of the wide R [k, n] (k <= n) is taken of its
 // transpose: R^T = Ut S VTt, hence R = VTt^T S Ut^T, U_R = VTt^T and V_R^T = Ut^T.
@@ -134,7 +134,7 @@ int64_t orthonormal_basis(int64_t m, int64_t n, const T* A, double rel_tol, T* Q
   if (const int info = read_info(op, dinfo.as<int>(), st); info != 0) return solver_error(info);
 
   // 2. R row-major [k, n] into coeffs (it is the answer when r == k); its copy Rt, read
-  //    column-major, is R^T [n, k] (ld n), which gesvd factorises (and destroys).
+  //    column-major, is R^T [n, k] (ld n), which gesvd factorizes (and destroys).
   extract_r_kernel<<<grid_2d(k, n), detail::kThreads, 0, st>>>(m, n, k, pa, coeffs);
   GS_CUDA_CHECK_LAUNCH(op, "extract_r_kernel");
   detail::DeviceBuffer Rt(op, static_cast<size_t>(k * n) * sizeof(double));
@@ -202,7 +202,7 @@ int64_t svd_values(int64_t m, int64_t n, const T* A, int64_t lda, double* s) {
   check_int(op, {m, n});
   cudaStream_t st = detail::stream(op);
   cusolverDnHandle_t h = detail::cusolver(op);
-  // gesvd needs rows >= cols: factorise A itself (column-major [m, n]) when m >= n, else A^T,
+  // gesvd needs rows >= cols: factorize A itself (column-major [m, n]) when m >= n, else A^T,
   // which is the packed row-major storage of A read column-major ([n, m], ld n).
   const bool tall = m >= n;
   const int64_t rows = tall ? m : n, cols = tall ? n : m;

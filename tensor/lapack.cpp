@@ -28,7 +28,7 @@ void check_solver(const char* op, const Tensor& A, int64_t code) {
 
 // NaN or Inf anywhere in A makes sum(A * 0) NaN; finite entries give exactly 0 whatever their
 // size (a sum of squares would overflow for float64 entries above ~1e154). Checked before
-// factorising: LAPACKE refuses NaN input with a bare code, and cuSOLVER would return NaN factors
+// factorizing: LAPACKE refuses NaN input with a bare code, and cuSOLVER would return NaN factors
 // or fail to converge; either way the user should see this message. One scalar comes back.
 void check_finite(const char* op, const Tensor& A) {
   const double z = sum(mul(A, zeros({1}, A.dtype(), A.device()))).item<double>();
@@ -93,7 +93,7 @@ std::vector<double> svd_values(const Tensor& A_in) {
 
 namespace {
 
-// The eigenvalues of A, factorising `work` (a contiguous float64 CPU tensor holding A, destroyed).
+// The eigenvalues of A, factorizing `work` (a contiguous float64 CPU tensor holding A, destroyed).
 std::vector<double> sym_eigenvalues_host(const char* op, const Tensor& A, const Tensor& work) {
   const int64_t n = work.shape()[0];
   double* a = work.data<double>();

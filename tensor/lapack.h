@@ -1,9 +1,9 @@
 #pragma once
-// Dense linear algebra for the analysis layer: LAPACK factorisations (ops_cpu/linalg_lapack.h,
+// Dense linear algebra for the analysis layer: LAPACK factorizations (ops_cpu/linalg_lapack.h,
 // float64 internally whatever the dtype), symmetric eigenvalues, and two helpers for chunked passes over large matrices
 // (an in-place accumulating product and float64 row norms). No graph.
 //
-// CUDA tensors stay on the device (except in sym_eigenvalues, below): the factorisations run on cuSOLVER (ops_cuda/linalg_lapack.h,
+// CUDA tensors stay on the device (except in sym_eigenvalues, below): the factorizations run on cuSOLVER (ops_cuda/linalg_lapack.h,
 // the same steps in float64), addmm_ uses cuBLAS, and row_sumsq runs a device kernel (float64
 // accumulation, one block per row) and returns a device tensor. Only small results (rank,
 // singular values, coeffs) come back to the host.
@@ -27,7 +27,7 @@ struct OrthonormalBasis {
 // max(m, n) * 2^-52 (NumPy's matrix_rank default, relative to sigma_max); A's entries are taken
 // as exact (float32 values are widened, not treated as noisy).
 // Errors: "orthonormal_basis: expected a 2-d matrix, got [..]", "...: expected a floating-point
-// matrix, got int64", "...: A [..] has NaN or Inf entries" (checked before factorising),
+// matrix, got int64", "...: A [..] has NaN or Inf entries" (checked before factorizing),
 // "...: LAPACK failed (code ..)" ("cuSOLVER failed" for a CUDA tensor).
 OrthonormalBasis orthonormal_basis(const Tensor& A, double rel_tol = -1);
 
@@ -39,7 +39,7 @@ std::vector<double> svd_values(const Tensor& A);
 // All n eigenvalues of the symmetric A [n, n], descending (float64 dsyevd on the host, no
 // vectors; float32 input is widened). Meant for Gram matrices (the exact spectrum of the logit
 // gradient: G G^T or G^T G) and other small symmetric matrices. A CUDA tensor is copied to the
-// host and factorised there: these matrices are small next to the products that made them, and
+// host and factorized there: these matrices are small next to the products that made them, and
 // LAPACK on the host keeps one code path (no cuSOLVER call). Only the upper triangle A[i, j],
 // i <= j, is read: A stands for the symmetric matrix with that upper triangle (what syrk_ fills). sym_eigenvalues leaves A untouched
 // (one n x n float64 copy); sym_eigenvalues_ works in place when A is a contiguous float64 CPU

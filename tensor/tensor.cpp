@@ -1,5 +1,6 @@
 #include "tensor/tensor.h"
 
+#include <algorithm>
 #include <iomanip>
 #include <sstream>
 
@@ -57,8 +58,10 @@ template double Tensor::item<double>() const;
 template int64_t Tensor::item<int64_t>() const;
 
 namespace {
+// edge_items < 0: every element; otherwise a dim longer than 2 * edge_items shows its first and
+// last edge_items entries around "...".
 void print_rec(std::ostream& os, const std::vector<double>& v, const Shape& s, size_t d, int64_t base,
-               int64_t max_per_dim, bool is_int, int indent) {
+               int64_t edge_items, bool is_int, int indent) {
   if (d == s.size()) {
     if (is_int) os << static_cast<int64_t>(v[base]);
     else os << std::setprecision(6) << v[base];
@@ -68,24 +71,25 @@ void print_rec(std::ostream& os, const std::vector<double>& v, const Shape& s, s
   for (size_t k = d + 1; k < s.size(); ++k) inner *= s[k];
   os << "[";
   const int64_t n = s[d];
-  const bool cut = n > max_per_dim;
+  const bool cut = edge_items >= 0 && n > 2 * edge_items;
   for (int64_t i = 0; i < n; ++i) {
-    if (cut && i == max_per_dim / 2) {
+    if (cut && i == edge_items) {
       os << (d + 1 == s.size() ? "..., " : "...,\n" + std::string(indent + 1, ' '));
-      i = n - max_per_dim / 2;
+      i = n - edge_items;
     }
-    print_rec(os, v, s, d + 1, base + i * inner, max_per_dim, is_int, indent + 1);
+    print_rec(os, v, s, d + 1, base + i * inner, edge_items, is_int, indent + 1);
     if (i + 1 < n) os << (d + 1 == s.size() ? ", " : ",\n" + std::string(indent + 1, ' '));
   }
   os << "]";
 }
 }  // namespace
 
-std::string Tensor::to_string(int64_t max_per_dim) const {
+std::string Tensor::to_string(int64_t threshold, int64_t edge_items) const {
   if (!defined()) return "tensor(undefined)";
   std::ostringstream os;
   os << "tensor(";
-  print_rec(os, to_vector<double>(), shape(), 0, 0, max_per_dim, dtype() == DType::Int64, 7);
+  const int64_t edges = numel() > threshold ? std::max<int64_t>(edge_items, 1) : -1;
+  print_rec(os, to_vector<double>(), shape(), 0, 0, edges, dtype() == DType::Int64, 7);
   os << ", shape=" << shape_str(shape()) << ", dtype=" << dtype_name(dtype());
   if (device() != Device::CPU) os << ", device=" << device_name(device());
   os << ")";

@@ -58,7 +58,9 @@ class Tensor {
   template <class T = double>
   std::vector<T> to_vector() const;
 
-  std::string to_string(int64_t max_per_dim = 6) const;
+  // "tensor([[...]], shape=[2, 3], dtype=float32)". Like NumPy: every element while numel() is at
+  // most threshold; a larger tensor shows the first and last edge_items entries of each long dim.
+  std::string to_string(int64_t threshold = 1000, int64_t edge_items = 3) const;
 
   TensorImpl* impl() const { return impl_.get(); }
   const std::shared_ptr<TensorImpl>& impl_ptr() const { return impl_; }

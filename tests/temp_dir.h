@@ -1,5 +1,8 @@
 #pragma once
 // A fresh folder under the system temp directory, removed with everything in it at scope exit.
+// The file-writing tests (checkpoints, .npy, text data, CLI outputs, crash/resume, FIFOs) all need
+// one; it lives here once so that they create and clean up their folders the same way. The prefix
+// names the test that made the folder, which helps when one is left behind by a crash.
 #include <algorithm>
 #include <filesystem>
 #include <random>
@@ -7,7 +10,7 @@
 #include <vector>
 #include <system_error>
 
-namespace gs::test {
+namespace gs::testing {
 
 struct TempDir {
   std::filesystem::path dir;
@@ -23,6 +26,14 @@ struct TempDir {
   TempDir(const TempDir&) = delete;
   TempDir& operator=(const TempDir&) = delete;
   std::string operator/(const std::string& name) const { return (dir / name).string(); }
+  // The names directly in dir (not recursive), sorted: what an atomic write left next to its
+  // target. listing() below is the recursive form.
+  std::vector<std::string> entries() const {
+    std::vector<std::string> out;
+    for (const auto& e : std::filesystem::directory_iterator(dir)) out.push_back(e.path().filename().string());
+    std::sort(out.begin(), out.end());
+    return out;
+  }
 };
 
 // The paths under dir, relative and sorted (recursively): what a refused or failed run must not
@@ -35,4 +46,4 @@ inline std::vector<std::string> listing(const std::filesystem::path& dir) {
   return names;
 }
 
-}  // namespace gs::test
+}  // namespace gs::testing

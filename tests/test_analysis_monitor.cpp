@@ -7,11 +7,13 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <memory>
 #include <vector>
 
 #include "analysis/head_bottleneck.h"
 #include "analysis/monitor.h"
 #include "autograd/ops.h"
+#include "nn/head.h"
 #include "nn/lm.h"
 #include "tensor/ops.h"
 
@@ -218,4 +220,76 @@ TEST_CASE("HeadMetricsStream: errors name what is wrong", "[analysis][monitor][e
     CHECK_THROWS_WITH(s.add({0, 2, zeros({2, 6}, kFloat64), op::narrow(H, 0, 0, 2), 0.0}),
                       Catch::Contains("must be [2, 7] and [2, 3]"));
   }
+}
+
+namespace {
+// A head with right logits h W^T whose head_matrix() or rank() is wrong: W^T [D, V] instead of W
+// [V, D] (a transposed matrix), or a matrix of k = 4 columns while head_input(h) has D = 8.
+class MisdeclaredHead : public nn::LMHead {
+ public:
+  enum class Mistake { transposed, narrowed };
+  MisdeclaredHead(int64_t d, int64_t v, Mistake m, Generator& gen) : mistake(m) {
+    weight = register_parameter("weight", randn({v, d}, gen, kFloat64, 0, 0.3));
+  }
+  Tensor forward(const Tensor& h) const override {
+    check_hidden(h);
+    NameScope scope(path());
+    return set_name(matmul(h, transpose(weight, 0, 1)), node_name("logits"));
+  }
+  Tensor head_matrix() const override {
+    NoGradGuard ng;
+    return mistake == Mistake::transposed ? op::transpose(weight, 0, 1) : op::narrow(weight, 1, 0, 4);
+  }
+  Tensor head_input(const Tensor& h) const override { return h; }
+  int64_t vocab() const override { return weight.size(0); }
+  int64_t d_model() const override { return weight.size(1); }
+  int64_t rank() const override { return mistake == Mistake::transposed ? weight.size(1) : 4; }
+  std::string kind() const override { return "misdeclared"; }
+  Tensor weight;
+  Mistake mistake;
+};
+}  // namespace
+
+TEST_CASE("monitor: a custom head whose matrix has the wrong shape is named by its method", "[analysis][monitor][errors]") {
+  using Catch::Matchers::Contains;
+  using Catch::Matchers::StartsWith;
+  nn::LMConfig cfg;
+  cfg.vocab = 32;
+  cfg.d_model = 8;
+  cfg.n_layer = 1;
+  cfg.n_head = 2;
+  cfg.context = 6;
+  cfg.dtype = kFloat64;
+  Generator g(4);
+  const nn::Batch b{randint({2, 6}, 32, g), randint({2, 6}, 32, g)};
+  for (bool fused : {true, false}) {
+    INFO((fused ? "fused" : "unfused") << " monitor");
+    analysis::MonitorOptions o;
+    o.fused = fused;
+    {
+      Generator gen(3);
+      auto head = std::make_shared<MisdeclaredHead>(8, 32, MisdeclaredHead::Mistake::transposed, gen);
+      const nn::LanguageModel model(nn::make_backbone("transformer", cfg.backbone_config(), gen), head, cfg);
+      // it used to say "basis (Q [8, 8], rank 8) does not match W [32, 32]: use head_basis(W)"
+      CHECK_THROWS_WITH(analysis::measure_bottleneck(model, b, 0, o),
+                        StartsWith("measure_bottleneck: head.head_matrix() is [8, 32], expected [V, k] = [32, 8]"));
+    }
+    {
+      Generator gen(3);
+      auto head = std::make_shared<MisdeclaredHead>(8, 32, MisdeclaredHead::Mistake::narrowed, gen);
+      const nn::LanguageModel model(nn::make_backbone("transformer", cfg.backbone_config(), gen), head, cfg);
+      o.keep_inputs = !fused;  // the check also guards the kept copies
+      CHECK_THROWS_WITH(analysis::measure_bottleneck(model, b, 0, o),
+                        StartsWith("measure_bottleneck: head.head_input(h) is [12, 8] but head.head_matrix() is "
+                                   "[32, 4]"));
+    }
+  }
+  // grad_metrics, given G and a basis of the wrong matrix, names G (it has no W to name)
+  Generator gen(5);
+  const Tensor G = randn({16, 32}, gen, kFloat64);
+  const analysis::HeadBasis wrong = analysis::head_basis(randn({8, 32}, gen, kFloat64));
+  CHECK_THROWS_WITH(analysis::grad_metrics(G, Tensor(), wrong),
+                    StartsWith("head_metrics: basis (Q [8, 8], rank 8, of a [8, 32] matrix) does not match G [16, 32]: "
+                               "Q must have G's V = 32 rows") &&
+                        !Contains("W ["));
 }

@@ -2,6 +2,10 @@
 // and the visible part alone reproduces the full backward at every node below the head.
 #include <catch2/catch.hpp>
 
+#include <map>
+#include <set>
+#include <string>
+
 #include "analysis/node_trace.h"
 #include "autograd/ops.h"
 #include "nn/lm.h"
@@ -56,6 +60,62 @@ TEST_CASE("trace: every node from the loss to the embeddings, relative to ||G||"
   REQUIRE(t.logit_grad_norm == Approx(std::sqrt(op::sum(op::mul(s.G, s.G)).item<double>())).epsilon(1e-12));
   // nothing was accumulated into any .grad
   for (const auto& [name, p] : s.model->named_parameters()) REQUIRE_FALSE(grad_of(p).defined());
+}
+
+TEST_CASE("trace: every row has a unique id, repeated names get #k, unique ones keep their name",
+          "[analysis][trace]") {
+  Setup s = make("transformer", "full");
+  const analysis::NodeTrace t = analysis::trace_backward(s.loss, s.logits, s.hidden);
+  std::map<std::string, int> per_name;
+  for (const auto& r : t.rows) ++per_name[r.name];
+  std::set<std::string> ids;
+  int repeated = 0;
+  for (const auto& r : t.rows) {
+    INFO(r.name << " -> " << r.id);
+    CHECK(ids.insert(r.id).second);  // no id twice
+    if (per_name[r.name] == 1) {
+      CHECK(r.id == r.name);
+    } else {
+      ++repeated;
+      const std::string prefix = r.name + "#";
+      REQUIRE(r.id.rfind(prefix, 0) == 0);
+      const int k = std::stoi(r.id.substr(prefix.size()));
+      CHECK(k >= 1);
+      CHECK(k <= per_name[r.name]);
+    }
+  }
+  // attention reshapes and permutes q, k and v alike, in one name scope: names do repeat here
+  CHECK(repeated > 0);
+  CHECK(per_name["backbone.blocks.0.attn.permute"] > 1);
+  CHECK(ids.count("backbone.blocks.0.attn.permute#1"));
+  CHECK(ids.count("head.logits"));
+}
+
+TEST_CASE("trace_backward: arguments off the path are named in trace_backward's words", "[analysis][trace][errors]") {
+  using Catch::Matchers::Contains;
+  using Catch::Matchers::StartsWith;
+  Setup s = make("transformer", "full");
+  // logits and hidden of a second forward pass: the loss depends on neither
+  const Tensor hidden2 = s.model->hidden(s.tokens);
+  const Tensor logits2 = s.model->head()->forward(hidden2);
+  CHECK_THROWS_WITH(analysis::trace_backward(s.loss, logits2, s.hidden),
+                    StartsWith("trace_backward: logits [12, 40] is not on the path of loss"));
+  CHECK_THROWS_WITH(analysis::trace_backward(s.loss, detach(s.logits), s.hidden),
+                    StartsWith("trace_backward: logits [12, 40] is not on the path of loss"));
+  // swapped: the "hidden" argument is computed from the "logits" one
+  CHECK_THROWS_WITH(analysis::trace_backward(s.loss, s.hidden, s.logits),
+                    StartsWith("trace_backward: hidden [12, 40] is not below logits [12, 8]") &&
+                        Contains("passed in each other's place"));
+  // hidden states the logits were not computed from
+  CHECK_THROWS_WITH(analysis::trace_backward(s.loss, s.logits, hidden2),
+                    StartsWith("trace_backward: hidden [12, 8] is not below logits [12, 40] (the logits do not depend"));
+  // the fused form: hidden must be on the loss's path
+  CHECK_THROWS_WITH(analysis::trace_backward(s.loss, 1.0, hidden2),
+                    StartsWith("trace_backward: hidden [12, 8] is not on the path of loss"));
+  // the right arguments still trace, with or without hidden
+  CHECK(analysis::trace_backward(s.loss, s.logits, s.hidden).logit_grad_norm > 0);
+  CHECK(analysis::trace_backward(s.loss, s.logits).logit_grad_norm > 0);
+  CHECK(analysis::trace_backward(s.loss, 1.0, s.hidden).rows.size() > 5);
 }
 
 TEST_CASE("leak test: destroyed part reaches nothing below the head, visible part is the whole story",

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -47,6 +48,29 @@ TEST_CASE("bottleneck: files, JSON keys, values in range, leak test ~0", "[cli][
     REQUIRE(j["final"]["leak"]["visible_max_diff"].get<double>() < 1e-3);
     // the first layer's output node, as the backbones name it (nn/transformer.cpp, gru.cpp, ssm.cpp)
     CHECK(j["final"]["first_block_node"] == (backbone == "transformer" ? "backbone.blocks.0" : "backbone.layers.0"));
+    // every trace row has an id, unique within its measurement, in run.json and node_trace.csv
+    std::set<std::string> json_ids;
+    for (const auto& row : j["final"]["trace"]) CHECK(json_ids.insert(row["id"].get<std::string>()).second);
+    CHECK(json_ids.size() == j["final"]["trace"].size());
+    std::ifstream csv(dir / "node_trace.csv");
+    std::string line;
+    REQUIRE(std::getline(csv, line));
+    CHECK(line == "step,order,id,name,op,shape,grad_norm,relative,below_head");
+    // one trace per measurement, each starting at order 0: steps 0, 2, 4 and the final one
+    std::vector<std::set<std::string>> traces;
+    size_t rows = 0;
+    while (std::getline(csv, line)) {
+      const size_t a = line.find(','), b = line.find(',', a + 1), c = line.find(',', b + 1);
+      REQUIRE(c != std::string::npos);
+      const std::string order = line.substr(a + 1, b - a - 1), id = line.substr(b + 1, c - b - 1);
+      if (order == "0") traces.emplace_back();
+      REQUIRE_FALSE(traces.empty());
+      CHECK(traces.back().insert(id).second);  // no id twice in one trace
+      ++rows;
+    }
+    CHECK(traces.size() == 4);
+    CHECK(rows > traces.size() * 5);
+    CHECK(traces.back() == json_ids);  // the final trace, as in run.json
   }
   fs::remove_all(dir);
 }

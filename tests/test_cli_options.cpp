@@ -2,7 +2,10 @@
 // must refuse rather than ignore or fail on late.
 #include <catch2/catch.hpp>
 
+#include <cstdio>
+#include <filesystem>
 #include <fstream>
+#include <string>
 
 #include <nlohmann/json.hpp>
 
@@ -42,6 +45,32 @@ TEST_CASE("options: --flag=VALUE says which way, anything else is refused", "[cl
   CHECK_FALSE(last.on("tied"));
 }
 
+TEST_CASE("options: help shows each declared default, and none for an empty one", "[cli][options]") {
+  Options o("t", "test");
+  o.add("lr", "1e-3", "a number").add("json", "", "write JSON here").flag("tied", "a flag");
+  REQUIRE(o.parse({"--lr", "5", "--json", "x.json"}));
+  const std::string h = o.help();
+  CHECK_THAT(h, Contains("a number (default 1e-3)\n"));  // the declared default, not the parsed 5
+  CHECK_THAT(h, Contains("write JSON here\n"));         // it printed "(default )"
+  CHECK_THAT(h, Contains("a flag\n"));
+  CHECK(h.find("(default )") == std::string::npos);
+  CHECK(h.find("(default x.json)") == std::string::npos);
+  // every command's --help, run as the built binary (it lives in <build>/, the tests in <build>/tests/)
+  const std::string exe = (std::filesystem::read_symlink("/proc/self/exe").parent_path().parent_path() / "gradscope").string();
+  for (const char* command : {"analyze", "backbones", "bottleneck", "graph", "mlp-demo", "tokenize", "train", "spamlang",
+                              "head-rank", "equal-norm"}) {
+    INFO(command);
+    FILE* p = popen(("'" + exe + "' " + command + " --help").c_str(), "r");
+    REQUIRE(p);
+    std::string out;
+    char buf[4096];
+    for (size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
+    CHECK(pclose(p) == 0);
+    CHECK_THAT(out, Contains("usage: gradscope " + std::string(command)));
+    CHECK(out.find("(default )") == std::string::npos);
+  }
+}
+
 TEST_CASE("options: NaN and infinity are refused naming the option", "[cli][options]") {
   for (const char* bad : {"nan", "NaN", "inf", "-inf", "1e999"}) {
     Options o = make();
@@ -56,7 +85,7 @@ TEST_CASE("options: NaN and infinity are refused naming the option", "[cli][opti
 
 TEST_CASE("options: equal-norm --checkpoint refuses model options it would ignore, --seq-len fits the context",
           "[cli][options]") {
-  gs::test::TempDir tmp("gs_opts_en_");
+  gs::testing::TempDir tmp("gs_opts_en_");
   const std::string ck = tmp / "ck.safetensors", out = tmp / "out", json = tmp / "r.json";
   REQUIRE(gs::cli::run_train({"--d-model", "8", "--layers", "1", "--heads", "2", "--seq-len", "16", "--batch", "2",
                               "--steps", "1", "--checkpoint", ck}) == 0);

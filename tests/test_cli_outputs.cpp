@@ -29,7 +29,7 @@ std::vector<std::string> small(std::vector<std::string> extra) {
 
 TEST_CASE("outputs: a --json in a place that cannot be written fails before the experiment runs",
           "[cli][outputs]") {
-  gs::test::TempDir tmp("gs_outputs_");
+  gs::testing::TempDir tmp("gs_outputs_");
   const std::string plain = tmp / "plain.txt";
   std::ofstream(plain) << "a regular file, used as a folder below\n";
   const std::string bad_json = plain + "/x.json", out = tmp / "out";
@@ -53,12 +53,12 @@ TEST_CASE("outputs: a --json in a place that cannot be written fails before the 
     REQUIRE_THROWS_WITH(c.run(args), StartsWith("--json: " + bad_json + ": cannot be written: " + plain + " is not a folder"));
     CHECK(!fs::exists(out));
   }
-  CHECK(gs::test::listing(tmp.dir) == std::vector<std::string>{"plain.txt"});
+  CHECK(gs::testing::listing(tmp.dir) == std::vector<std::string>{"plain.txt"});
 }
 
 TEST_CASE("outputs: an --out that cannot be made is refused at once, a failed run leaves no folder",
           "[cli][outputs]") {
-  gs::test::TempDir tmp("gs_outputs_");
+  gs::testing::TempDir tmp("gs_outputs_");
   const std::string plain = tmp / "plain.txt";
   std::ofstream(plain) << "x\n";
   // --out under a regular file, or naming one
@@ -73,7 +73,7 @@ TEST_CASE("outputs: an --out that cannot be made is refused at once, a failed ru
   REQUIRE_THROWS_WITH(gs::cli::run_bottleneck(small({"--steps", "6", "--every", "3", "--lr", "1e30", "--out", out})),
                       Contains("lower the learning rate"));
   CHECK(!fs::exists(out));
-  CHECK(gs::test::listing(tmp.dir) == std::vector<std::string>{"plain.txt"});
+  CHECK(gs::testing::listing(tmp.dir) == std::vector<std::string>{"plain.txt"});
   // and the folder appears, with its files, when the run succeeds
   REQUIRE(gs::cli::run_bottleneck(small({"--steps", "2", "--every", "2", "--out", out})) == 0);
   CHECK(fs::exists(fs::path(out) / "run.json"));
@@ -81,7 +81,7 @@ TEST_CASE("outputs: an --out that cannot be made is refused at once, a failed ru
 
 TEST_CASE("outputs: train --checkpoint and graph --out are checked before the text is read or the graph built",
           "[cli][outputs]") {
-  gs::test::TempDir tmp("gs_outputs_");
+  gs::testing::TempDir tmp("gs_outputs_");
   const std::string missing = tmp / "no/such/folder/ck.safetensors";
   REQUIRE_THROWS_WITH(gs::cli::run_train(small({"--steps", "30", "--save-every", "10", "--checkpoint", missing})),
                       StartsWith("--checkpoint: " + missing + ": cannot be written: its folder") &&
@@ -92,12 +92,12 @@ TEST_CASE("outputs: train --checkpoint and graph --out are checked before the te
                       Contains("exists and is not a regular file (a folder)"));
   REQUIRE_THROWS_WITH(gs::cli::run_graph({"--out", tmp / "nope/graph.dot"}),
                       StartsWith("--out: " + (tmp / "nope/graph.dot")));
-  CHECK(gs::test::listing(tmp.dir) == std::vector<std::string>{"ck_is_a_folder"});
+  CHECK(gs::testing::listing(tmp.dir) == std::vector<std::string>{"ck_is_a_folder"});
 }
 
 TEST_CASE("outputs: a --json inside the planned --out folder is accepted (the folder is made with the results)",
           "[cli][outputs]") {
-  gs::test::TempDir tmp("gs_outputs_");
+  gs::testing::TempDir tmp("gs_outputs_");
   const std::string out = tmp / "runs/x", json = out + "/r.json";
   REQUIRE(gs::cli::run_head_rank(small({"--ranks", "2,4", "--steps", "2", "--out", out, "--json", json})) == 0);
   CHECK(fs::is_regular_file(json));
@@ -111,7 +111,7 @@ TEST_CASE("outputs: a --json inside the planned --out folder is accepted (the fo
 
 TEST_CASE("outputs: OutputFolder removes what it made unless kept, and never a folder that existed",
           "[cli][outputs]") {
-  gs::test::TempDir tmp("gs_outputs_");
+  gs::testing::TempDir tmp("gs_outputs_");
   {
     gs::cli::OutputFolder f(tmp / "a/b/c");  // a write failed: not kept
     REQUIRE(fs::is_directory(tmp / "a/b/c"));

@@ -28,7 +28,7 @@ std::string read_bytes(const std::string& p) {
 
 struct Cli {
   fs::path exe = fs::read_symlink("/proc/self/exe").parent_path().parent_path() / "gradscope";
-  test::TempDir tmp{"gs_tokenize_test_"};
+  testing::TempDir tmp{"gs_tokenize_test_"};
   std::string out = tmp / "stdout", err = tmp / "stderr";
   int run(const std::string& args) const {
     const std::string cmd = exe.string() + " tokenize " + args + " > " + out + " 2> " + err;
@@ -69,13 +69,13 @@ TEST_CASE("tokenize: bad input is named, exits 2 and prints nothing on stdout", 
   REQUIRE(fs::exists(cli.exe));
   const std::string missing = cli.tmp / "missing.txt";
   CHECK(cli.run("--tokenizer gpt2 " + missing) == 2);
-  CHECK(read_bytes(cli.err) == "gradscope tokenize: tokenize: " + missing + ": cannot open: No such file or directory\n");
+  CHECK(read_bytes(cli.err) == "gradscope tokenize: " + missing + ": cannot open: No such file or directory\n");
   CHECK(read_bytes(cli.out).empty());
   // a FIFO is refused at once (it used to block in open() until a writer came)
   const std::string fifo = cli.tmp / "fifo";
   REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
   CHECK(cli.run("--tokenizer byte " + fifo) == 2);
-  CHECK(read_bytes(cli.err) == "gradscope tokenize: tokenize: " + fifo + ": not a regular file (a FIFO, device or socket is not read)\n");
+  CHECK(read_bytes(cli.err) == "gradscope tokenize: " + fifo + ": not a regular file (a FIFO, device or socket is not read)\n");
   CHECK(cli.run("--tokenizer bpe " + missing) == 2);
   CHECK_THAT(read_bytes(cli.err), Contains("unknown tokenizer 'bpe' (valid: byte, gpt2)"));
   const std::string bad = cli.tmp / "bad.json";

@@ -19,7 +19,7 @@ using Catch::Matchers::Contains;
 namespace {
 
 // A short text whose GPT-2 ids are many fewer than its bytes.
-std::string write_text(const test::TempDir& tmp) {
+std::string write_text(const testing::TempDir& tmp) {
   std::string text;
   for (int i = 0; i < 40; ++i) text += "The quick brown fox jumps over the lazy dog, again and again. ";
   std::ofstream(tmp / "text.txt") << text;
@@ -42,7 +42,7 @@ TEST_CASE("LMConfig records the tokenizer, older maps without it mean byte", "[n
 }
 
 TEST_CASE("train --tokenizer gpt2: V = 50257, GPT-2 ids, recorded, resume and analyze refuse byte", "[cli][tokenizer]") {
-  test::TempDir tmp("gs_tok_opt_");
+  testing::TempDir tmp("gs_tok_opt_");
   const std::string text = write_text(tmp), ck = tmp / "m.safetensors";
   const std::vector<std::string> common = {"--text", text, "--d-model", "8", "--layers", "1", "--heads", "2",
                                            "--seq-len", "8", "--batch", "2", "--checkpoint", ck};
@@ -80,7 +80,7 @@ TEST_CASE("train --tokenizer gpt2: V = 50257, GPT-2 ids, recorded, resume and an
 
 TEST_CASE("bottleneck --tokenizer gpt2 trains on GPT-2 ids, SpamLang and unknown names are refused",
           "[cli][tokenizer]") {
-  test::TempDir tmp("gs_tok_bn_");
+  testing::TempDir tmp("gs_tok_bn_");
   const std::string text = write_text(tmp), out = tmp / "run";
   REQUIRE(cli::run_bottleneck({"--text", text, "--tokenizer", "gpt2", "--steps", "2", "--every", "2", "--d-model",
                                "8", "--layers", "1", "--heads", "2", "--seq-len", "8", "--batch", "2", "--out", out}) == 0);
@@ -105,7 +105,7 @@ TEST_CASE("bottleneck --tokenizer gpt2 trains on GPT-2 ids, SpamLang and unknown
 }
 
 TEST_CASE("bottleneck --tokenizer gpt2 defaults to the paper's regime on the fortunes corpus", "[cli][tokenizer]") {
-  test::TempDir tmp("gs_tok_bn_defaults_");
+  testing::TempDir tmp("gs_tok_bn_defaults_");
   const std::string out = tmp / "run";
   // every paper-scale default but the length of the run (1 step, 1 sequence: the test's budget)
   REQUIRE(cli::run_bottleneck({"--tokenizer", "gpt2", "--steps", "1", "--batch", "1", "--out", out}) == 0);

@@ -190,7 +190,7 @@ TEST_CASE("train --resume after repeated SIGKILLs ends bit for bit where an unin
   const fs::path exe = fs::read_symlink("/proc/self/exe").parent_path().parent_path() / "gradscope";
   INFO("expects the gradscope binary at " << exe.string() << " (build all targets)");
   REQUIRE(fs::exists(exe));
-  gs::test::TempDir tmp("gs_crash_resume_");
+  gs::testing::TempDir tmp("gs_crash_resume_");
   const std::string text = tmp / "text.txt";
   {
     std::ofstream out(text);

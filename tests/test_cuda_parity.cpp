@@ -25,8 +25,9 @@
 //                    difference grows like sqrt(K) ulp of the O(sqrt(K)) entries; abs 4e-7 * K
 //                    (1.2e-4 at K = 300) is loose for that yet tight enough to fail if TF32 were
 //                    on by default (a 10-bit mantissa gives ~5e-3 at K = 300 on randn inputs).
-//   model / metrics  the issue's numbers: 1e-4 relative to each gradient's largest entry (as in
-//                    test_golden_gpt.cpp) in float32; head metrics 1e-5 relative in float64.
+//   model / metrics  the bounds the CPU tests hold them to: 1e-4 relative to each gradient's
+//                    largest entry (as in test_golden_gpt.cpp) in float32; head metrics 1e-5
+//                    relative in float64.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -350,7 +351,7 @@ TEST_CASE("cuda parity: orthonormal_basis and svd_values on cuSOLVER match LAPAC
   Generator gen(15);
   // Q itself is defined up to a rotation within the column space (Householder signs may differ
   // between LAPACK and cuSOLVER), so what must agree is the rank, the singular values and the
-  // projector Q Q^T; Q must be orthonormal and reconstruct A on the device. Both sides factorise
+  // projector Q Q^T; Q must be orthonormal and reconstruct A on the device. Both sides factorize
   // in float64: 1e-12 relative to sigma_max is hundreds of ulps of slack for m, n <= 60.
   auto check_basis = [](const Tensor& A, const std::string& what) {
     INFO(what << ", " << dtype_name(A.dtype()) << " " << shape_str(A.shape()));

@@ -23,7 +23,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string make_fifo(const test::TempDir& tmp, const std::string& name) {
+std::string make_fifo(const testing::TempDir& tmp, const std::string& name) {
   const std::string p = tmp / name;
   REQUIRE(::mkfifo(p.c_str(), 0600) == 0);
   return p;
@@ -34,7 +34,7 @@ bool is_fifo(const std::string& p) { return fs::is_fifo(fs::symlink_status(p)); 
 }  // namespace
 
 TEST_CASE("reading a FIFO is refused at once, naming the file", "[nn][files]") {
-  test::TempDir tmp("gs_fifo_read_");
+  testing::TempDir tmp("gs_fifo_read_");
   const std::string f = make_fifo(tmp, "f");
   // each of these blocked forever before the regular-file check came first
   CHECK_THROWS_WITH(nn::load_text_file(f), Contains(f) && Contains("not a regular file"));
@@ -46,7 +46,7 @@ TEST_CASE("reading a FIFO is refused at once, naming the file", "[nn][files]") {
 }
 
 TEST_CASE("an atomic save replaces a regular file but never a FIFO, link or folder", "[nn][files]") {
-  test::TempDir tmp("gs_fifo_write_");
+  testing::TempDir tmp("gs_fifo_write_");
   const Tensor t = from_vector(std::vector<double>{1, 2, 3});
 
   const std::string fifo = make_fifo(tmp, "out.npy");
@@ -75,7 +75,7 @@ TEST_CASE("an atomic save replaces a regular file but never a FIFO, link or fold
 }
 
 TEST_CASE("the CLI's --json refuses a FIFO and leaves it in place", "[nn][files][cli]") {
-  test::TempDir tmp("gs_fifo_cli_");
+  testing::TempDir tmp("gs_fifo_cli_");
   const Tensor W = from_vector(std::vector<double>{1, 0, 0, 1, 1, 1}, {3, 2});
   const Tensor H = from_vector(std::vector<double>{0.5, -1, 2, 0.25}, {2, 2});
   const Tensor y = from_vector(std::vector<int64_t>{0, 2});
@@ -90,7 +90,7 @@ TEST_CASE("the CLI's --json refuses a FIFO and leaves it in place", "[nn][files]
 }
 
 TEST_CASE("a save removes the temp files a killed save of the same target left", "[nn][files]") {
-  test::TempDir tmp("gs_stale_tmp_");
+  testing::TempDir tmp("gs_stale_tmp_");
   const std::string target = tmp / "ck.npy";
   // what a save killed before its rename leaves; other names are not touched
   for (const char* n : {"ck.npy.tmp.a1B2c3", "ck.npy.tmp.zzzzzz", "ck.npy.tmp.toolong7", "other.npy.tmp.a1B2c3"})

@@ -3,8 +3,8 @@
 // gradcheck cases; its errors; the on_chunk hook; the LanguageModel / Trainer loss paths.
 //
 // Tolerances (normwise: ||fused - unfused||_F / ||unfused||_F per tensor, computed in double):
-//   float64 1e-12, float32 1e-6 (the number). Both paths run the same float products;
-//   what differs is rounding only: (a) the chunks split the N-long sum of dW = G^T H (and of
+//   float64 1e-12, float32 1e-6 (the agreement the fused op promises). Both paths run the same
+//   float products; what differs is rounding only: (a) the chunks split the N-long sum of dW = G^T H (and of
 //   db = colsum G) into per-chunk sums, each rounded once more; (b) G is scaled by 1/n_valid in
 //   the forward and by the upstream gradient in the backward instead of once by g/n_valid;
 //   (c) the fused kernel writes softmax as e / sum e, the unfused backward as exp(z - lse): about

@@ -14,10 +14,12 @@
 #include <random>
 
 #include "nn/checkpoint.h"
+#include "nn/file_io.h"
 #include "nn/layers.h"
 #include "nn/lm.h"
 #include "nn/safetensors.h"
 #include "tensor/ops.h"
+#include "tests/temp_dir.h"
 
 using namespace gs;
 using Catch::Matchers::Contains;
@@ -25,27 +27,6 @@ using Catch::Matchers::StartsWith;
 namespace fs = std::filesystem;
 
 namespace {
-
-// A fresh folder under the system temp dir, removed at the end of the test.
-struct TempDir {
-  fs::path dir;
-  TempDir() {
-    std::random_device rd;
-    dir = fs::temp_directory_path() / ("gs_ckpt_test_" + std::to_string(rd()) + std::to_string(rd()));
-    fs::create_directories(dir);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-  }
-  std::string operator/(const std::string& name) const { return (dir / name).string(); }
-  std::vector<std::string> entries() const {
-    std::vector<std::string> out;
-    for (const auto& e : fs::directory_iterator(dir)) out.push_back(e.path().filename().string());
-    std::sort(out.begin(), out.end());
-    return out;
-  }
-};
 
 std::string read_bytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -115,7 +96,7 @@ bool same_state(const nn::Module& m, const std::map<std::string, Tensor>& snap) 
 }  // namespace
 
 TEST_CASE("safetensors round trip of every dtype with metadata is bit-exact", "[nn][checkpoint]") {
-  TempDir tmp;
+  testing::TempDir tmp("gs_ckpt_test_");
   Generator g(7);
   const Tensor base = randn({3, 2}, g, kFloat32);
   nn::NamedTensors in = {
@@ -156,7 +137,7 @@ TEST_CASE("safetensors round trip of every dtype with metadata is bit-exact", "[
 }
 
 TEST_CASE("save_safetensors rejects bad names before touching the disk", "[nn][checkpoint]") {
-  TempDir tmp;
+  testing::TempDir tmp("gs_ckpt_test_");
   const std::string path = tmp / "x.safetensors";
   CHECK_THAT(error_of([&] { nn::save_safetensors(path, nn::NamedTensors{{"a", ones({1})}, {"a", ones({1})}}); }),
              StartsWith(path + ": ") && Contains("'a' appears twice"));
@@ -175,7 +156,7 @@ TEST_CASE("a save that fails at any point leaves the previous file byte-identica
           "[nn][checkpoint]") {
   // Running as root makes a read-only folder useless for this, so the writer has a test-only
   // fault: the next save fails with ENOSPC after a given number of bytes of its temp file.
-  TempDir tmp;
+  testing::TempDir tmp("gs_ckpt_test_");
   Generator g(1);
   const std::string path = tmp / "ckpt.safetensors";
   nn::save_safetensors(path, nn::NamedTensors{{"w", randn({16, 16}, g)}, {"ids", arange(10)}}, {{"v", "old"}});
@@ -200,7 +181,7 @@ TEST_CASE("a save that fails at any point leaves the previous file byte-identica
 }
 
 TEST_CASE("damaged safetensors files are each rejected with their own message", "[nn][checkpoint]") {
-  TempDir tmp;
+  testing::TempDir tmp("gs_ckpt_test_");
   const std::string path = tmp / "bad.safetensors";
   const std::string d24(24, '\0');
   auto err = [&](const std::string& bytes) {
@@ -316,7 +297,7 @@ TEST_CASE("rng state text round trips bit for bit and rejects junk", "[nn][check
 }
 
 TEST_CASE("checkpoint round trip: model, optimiser state, step, rng and config", "[nn][checkpoint]") {
-  TempDir tmp;
+  testing::TempDir tmp("gs_ckpt_test_");
   Generator init(3);
   TinyNet a(init);
   const nn::NamedTensors optim = {{"fc.weight.exp_avg", randn({3, 4}, init, kFloat64)},
@@ -411,7 +392,7 @@ TEST_CASE("checkpoints written by an earlier gradscope load into the typed model
 
 TEST_CASE("bad checkpoints are rejected with their own message and leave the previous one intact",
           "[nn][checkpoint]") {
-  TempDir tmp;
+  testing::TempDir tmp("gs_ckpt_test_");
   Generator init(5);
   TinyNet saved(init);
   Generator rng(8);

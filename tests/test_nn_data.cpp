@@ -12,6 +12,7 @@
 
 #include "nn/data.h"
 #include "tensor/ops.h"
+#include "tests/temp_dir.h"
 
 using namespace gs;
 using Catch::Matchers::Contains;
@@ -52,20 +53,6 @@ std::vector<int64_t> starts_of(const nn::Batch& b, int64_t T) {
   }
   return starts;
 }
-
-struct TempDir {
-  fs::path dir;
-  TempDir() {
-    std::random_device rd;
-    dir = fs::temp_directory_path() / ("gs_data_test_" + std::to_string(rd()) + std::to_string(rd()));
-    fs::create_directories(dir);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-  }
-  std::string operator/(const std::string& name) const { return (dir / name).string(); }
-};
 
 }  // namespace
 
@@ -162,7 +149,7 @@ TEST_CASE("an epoch visits every non-overlapping window once in a seeded shuffle
 }
 
 TEST_CASE("load_text_file reads bytes and explains a missing or empty file", "[nn][data]") {
-  TempDir tmp;
+  testing::TempDir tmp("gs_data_test_");
   const std::string text = "line one\nline \xc3\xa9\n";
   std::ofstream(tmp / "a.txt", std::ios::binary) << text;
   CHECK(nn::load_text_file(tmp / "a.txt") == text);

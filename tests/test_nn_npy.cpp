@@ -13,6 +13,7 @@
 
 #include "nn/npy.h"
 #include "tensor/ops.h"
+#include "tests/temp_dir.h"
 
 using namespace gs;
 using Catch::Matchers::Contains;
@@ -20,26 +21,6 @@ using Catch::Matchers::StartsWith;
 namespace fs = std::filesystem;
 
 namespace {
-
-struct TempDir {
-  fs::path dir;
-  TempDir() {
-    std::random_device rd;
-    dir = fs::temp_directory_path() / ("gs_npy_test_" + std::to_string(rd()) + std::to_string(rd()));
-    fs::create_directories(dir);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-  }
-  std::string operator/(const std::string& name) const { return (dir / name).string(); }
-  std::vector<std::string> entries() const {
-    std::vector<std::string> out;
-    for (const auto& e : fs::directory_iterator(dir)) out.push_back(e.path().filename().string());
-    std::sort(out.begin(), out.end());
-    return out;
-  }
-};
 
 std::string golden(const std::string& name) { return std::string(GS_TEST_DATA_DIR) + "/golden/npy/" + name; }
 
@@ -138,7 +119,7 @@ TEST_CASE("npy: Fortran order and unsupported dtypes are refused naming what the
   CHECK_THAT(u8, StartsWith(golden("u8.npy") + ": "));
   CHECK_THAT(u8, Contains("unsupported dtype '|u1' (uint8)"));
 
-  TempDir tmp;
+  testing::TempDir tmp("gs_npy_test_");
   write_bytes(tmp / "i2.npy", craft("{'descr': '<i2', 'fortran_order': False, 'shape': (2,), }\n", "\1\0\2\0"));
   CHECK_THAT(error_of([&] { nn::load_npy(tmp / "i2.npy"); }), Contains("unsupported dtype '<i2' (int16)"));
   write_bytes(tmp / "f2.npy", craft("{'descr': '<f2', 'fortran_order': False, 'shape': (1,), }\n", "\0\0"));
@@ -153,7 +134,7 @@ TEST_CASE("npy: Fortran order and unsupported dtypes are refused naming what the
 }
 
 TEST_CASE("npy: damaged files each get their own message starting with the path", "[nn][npy]") {
-  TempDir tmp;
+  testing::TempDir tmp("gs_npy_test_");
   const std::string good = read_bytes(golden("c_f32.npy"));
   const std::string hdr = "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }\n";
   const std::string data(24, '\0');
@@ -208,7 +189,7 @@ TEST_CASE("npy: damaged files each get their own message starting with the path"
 }
 
 TEST_CASE("npy: save_npy round-trips bit-exactly, any layout, atomically", "[nn][npy]") {
-  TempDir tmp;
+  testing::TempDir tmp("gs_npy_test_");
   Generator g(5);
   const Tensor f32 = randn({7, 5}, g, kFloat32);
   const Tensor f64 = randn({3, 4, 2}, g, kFloat64);

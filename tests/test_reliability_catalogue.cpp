@@ -314,7 +314,7 @@ TEST_CASE("reliability: every bad input in docs/RELIABILITY.md is refused as doc
     REQUIRE(fs::exists(exe));
   }
 
-  gs::test::TempDir root("gs_reliability_");
+  gs::testing::TempDir root("gs_reliability_");
   // the command lines are split on spaces by the shell: the paths must not contain any
   const std::string root_str = root.dir.string() + exe.string();
   REQUIRE(root_str.find_first_of(" \t'\"\\$`") == std::string::npos);
@@ -327,7 +327,7 @@ TEST_CASE("reliability: every bad input in docs/RELIABILITY.md is refused as doc
   std::map<std::string, std::string> before;
   for (const auto& [name, p] : fx.paths)
     if (fs::is_regular_file(fs::symlink_status(p))) before[name] = read_bytes(p);
-  const std::vector<std::string> fixture_listing = gs::test::listing(fx.dir);
+  const std::vector<std::string> fixture_listing = gs::testing::listing(fx.dir);
   const bool gpt2 = gpt2_available();
 
   for (const Row& r : rows) {
@@ -365,7 +365,7 @@ TEST_CASE("reliability: every bad input in docs/RELIABILITY.md is refused as doc
     // one message, one line; only an unknown option or stray argument appends the usage text
     CHECK((rest.empty() || rest.rfind("usage: gradscope " + name + " ", 0) == 0));
     // nothing left behind: no output folder, no partial file, no "<target>.tmp.XXXXXX"
-    INFO("left in {tmp}: " << joined(gs::test::listing(tmp)) << "; in the working folder: " << joined(gs::test::listing(cwd)));
+    INFO("left in {tmp}: " << joined(gs::testing::listing(tmp)) << "; in the working folder: " << joined(gs::testing::listing(cwd)));
     CHECK(fs::is_empty(tmp));
     CHECK(fs::is_empty(cwd));
   }
@@ -377,7 +377,7 @@ TEST_CASE("reliability: every bad input in docs/RELIABILITY.md is refused as doc
     const bool unchanged = read_bytes(fx.paths.at(name)) == bytes;  // a bool: Catch would print both files
     CHECK(unchanged);
   }
-  CHECK(gs::test::listing(fx.dir) == fixture_listing);
+  CHECK(gs::testing::listing(fx.dir) == fixture_listing);
   CHECK(fs::is_fifo(fs::symlink_status(fx.paths.at("fifo"))));
   CHECK(fs::is_directory(fs::symlink_status(fx.paths.at("folder"))));
   CHECK(fs::is_empty(fx.paths.at("folder")));

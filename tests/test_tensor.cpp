@@ -132,8 +132,20 @@ TEST_CASE("dtype conversion, item, printing", "[tensor]") {
   const std::string s = op::reshape(arange(6), {2, 3}).to_string();
   REQUIRE(s.find("[[0, 1, 2],") != std::string::npos);
   REQUIRE(s.find("shape=[2, 3], dtype=int64") != std::string::npos);
-  // long dims are elided in the middle
-  REQUIRE(arange(100).to_string().find("...") != std::string::npos);
+  // up to 1000 elements everything is printed (an [8, 4] gradient shows all 8 rows); beyond, each
+  // long dim keeps its first and last 3 entries around "..."
+  const std::string small = op::reshape(arange(32), {8, 4}).to_string();
+  CHECK(small.find("...") == std::string::npos);
+  CHECK(small.find("[28, 29, 30, 31]]") != std::string::npos);
+  CHECK(small.find("[12, 13, 14, 15],") != std::string::npos);  // a middle row
+  CHECK(arange(1000).to_string().find("...") == std::string::npos);
+  const std::string big = arange(1001).to_string();
+  CHECK(big.find("[0, 1, 2, ..., 998, 999, 1000]") != std::string::npos);
+  const std::string big2 = op::reshape(arange(2000), {100, 20}).to_string();
+  CHECK(big2.find("[[0, 1, 2, ..., 17, 18, 19],") != std::string::npos);
+  CHECK(big2.find("[1980, 1981, 1982, ..., 1997, 1998, 1999]]") != std::string::npos);
+  CHECK(big2.find("[60,") == std::string::npos);  // row 3 is elided
+  CHECK(op::reshape(arange(2000), {2, 1000}).to_string(4000).find("...") == std::string::npos);
   REQUIRE(Tensor().to_string() == "tensor(undefined)");
   REQUIRE_THROWS_WITH(Tensor().shape(), Contains("undefined tensor"));
 }

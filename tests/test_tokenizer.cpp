@@ -209,7 +209,7 @@ TEST_CASE("tokenizer errors name the tokenizer, the file and the remedy", "[toke
   CHECK_THROWS_WITH(gpt2().decode({0, -1}), "gpt2 tokenizer: token id -1 out of range [0, 50257) (position 1)");
   CHECK(ByteTokenizer().decode(ByteTokenizer().encode(std::string("\0\xFF" "a", 3))) == std::string("\0\xFF" "a", 3));
 
-  test::TempDir dir("gs_tok_test_");
+  testing::TempDir dir("gs_tok_test_");
   using Catch::Matchers::Contains;
   CHECK_THROWS_WITH(Gpt2Tokenizer(dir.dir.string()),
                     Contains(dir / "encoder.json") && Contains("cannot be read") && Contains("scripts/setup"));

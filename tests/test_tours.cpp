@@ -37,6 +37,13 @@ TEST_CASE("tour_autodiff: every leaf gradient agrees with finite differences and
   // the backward narration lists each vjp with what it received
   REQUIRE(s.find("vjp of matmul     at 'z': received") != std::string::npos);
   REQUIRE(s.find("sends") != std::string::npos);
+  // the leaves are printed with their values, the gradients with their shapes
+  REQUIRE(s.find("a [] = 0.5") != std::string::npos);
+  REQUIRE(s.find("b [] = -1.2") != std::string::npos);
+  REQUIRE(s.find("W [2, 3] = [[0.2, -0.4, 0.1], [0.7, 0.3, -0.5]]") != std::string::npos);
+  REQUIRE(s.find("W.grad [2, 3] = [[") != std::string::npos);
+  REQUIRE(s.find("x.grad [3, 1] = [[") != std::string::npos);
+  REQUIRE(s.find("d f / d W[1, 2]: backprop") != std::string::npos);
 }
 
 TEST_CASE("tour_new_op: gradcheck passes the right vjp and reports the wrong one", "[tours]") {
@@ -46,4 +53,32 @@ TEST_CASE("tour_new_op: gradcheck passes the right vjp and reports the wrong one
   REQUIRE(s.find("softplus with the right vjp: PASSED") != std::string::npos);
   REQUIRE(s.find("softplus with sigmoid(-x) in the vjp: FAILED") != std::string::npos);
   REQUIRE(count(s, "analytic") >= 1);
+  // the tour explains the report: gradcheck weights the outputs by a random R
+  REQUIRE(s.find("L(x) = <R, f(x)>") != std::string::npos);
+  REQUIRE(count(s, "  check: ") == 2);
+  REQUIRE(count(s, ": ok") == 2);
+}
+
+TEST_CASE("tour_autograd: accumulation, retain_graph, no_grad, detach, upstream gradients, a training loop",
+          "[tours]") {
+  std::ostringstream out;
+  REQUIRE(gs::tours::tour_autograd(out) == 0);
+  const std::string s = out.str();
+  REQUIRE(s.find("after one backward:      x.grad [3] = [2, 4, 6]") != std::string::npos);
+  REQUIRE(s.find("after a second backward: x.grad [3] = [4, 8, 12]") != std::string::npos);
+  REQUIRE(s.find("after zero_grad(x):      x.grad = (none)") != std::string::npos);
+  REQUIRE(s.find("a third backward(y) throws:") != std::string::npos);
+  REQUIRE(s.find("retain_graph") != std::string::npos);
+  REQUIRE(s.find("under NoGradGuard: requires_grad_flag(y) = false, grad_fn(y) is null") != std::string::npos);
+  REQUIRE(s.find("outside it:        requires_grad_flag(y) = true, grad_fn(y) is a node") != std::string::npos);
+  REQUIRE(s.find("v.grad [2] = [0.5, -1]") != std::string::npos);
+  // the head W = [[1, 2], [3, 4], [5, 6]]: h.grad = g W, zero for g orthogonal to col(W)
+  REQUIRE(s.find("backward(z) throws:") != std::string::npos);
+  REQUIRE(s.find("backward(z, [[2, -1, 2]]): h.grad = [[9, 12]]") != std::string::npos);
+  REQUIRE(s.find("backward(z, [[1, 1, 1]]): h.grad = [[9, 12]]") != std::string::npos);
+  REQUIRE(s.find("backward(z, [[1, -2, 1]]): h.grad = [[0, 0]]") != std::string::npos);
+  REQUIRE(s.find("returns [[9, 12]]; h.grad is still [[0, 0]]") != std::string::npos);
+  REQUIRE(s.find("check: all 4 cases right and the loss below 0.05: ok") != std::string::npos);
+  REQUIRE(number_after(s, "step 300: loss") < 0.05);
+  REQUIRE(number_after(s, "step 0: loss") > number_after(s, "step 300: loss"));
 }

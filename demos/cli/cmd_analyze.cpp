@@ -172,12 +172,13 @@ void print_metrics(const analysis::HeadMetrics& m, DType dtype) {
 
 void print_trace(const analysis::NodeTrace& t) {
   std::printf("\nbackward trace (||G||_F = %.6g at the logits; * = below the head)\n", t.logit_grad_norm);
+  // nodes by their unique id (name#k where several share a name)
   size_t w = 4;
-  for (const auto& r : t.rows) w = std::max(w, r.name.size());
+  for (const auto& r : t.rows) w = std::max(w, r.id.size());
   w = std::min<size_t>(w, 48);
   std::printf("  %-*s  %-16s %-16s %12s %12s\n", static_cast<int>(w + 2), "node", "op", "shape", "grad norm", "relative");
   for (const auto& r : t.rows)
-    std::printf("  %s %-*s  %-16s %-16s %12.4e %12.4e\n", r.below_head ? "*" : " ", static_cast<int>(w), r.name.c_str(),
+    std::printf("  %s %-*s  %-16s %-16s %12.4e %12.4e\n", r.below_head ? "*" : " ", static_cast<int>(w), r.id.c_str(),
                 r.op.c_str(), shape_str(r.shape).c_str(), r.grad_norm, r.relative);
 }
 
@@ -297,7 +298,8 @@ nlohmann::json run_checkpoint(const Options& o, Device device) {
   nlohmann::json j = analysis::to_json_value(m);
   nlohmann::json rows = nlohmann::json::array();
   for (const auto& r : trace.rows)
-    rows.push_back({{"name", r.name},
+    rows.push_back({{"id", r.id},
+                    {"name", r.name},
                     {"op", r.op},
                     {"shape", r.shape},
                     {"grad_norm", num(r.grad_norm)},

@@ -1,4 +1,4 @@
-// gradscope head-rank: PAPER.md claim 4 at small scale. The same backbone with a factorised head
+// gradscope head-rank: PAPER.md claim 4 at small scale. The same backbone with a factorized head
 // D -> r -> V for each rank r, the same batches and budget; loss curves and the token-efficiency
 // ratio (tokens the highest-rank model needs to reach the lowest-rank model's final loss, over the
 // tokens the lowest-rank model used).
@@ -64,7 +64,7 @@ std::string add_data(const Options& o, analysis::HeadRankConfig& cfg) {
 
 int run_head_rank(const Args& args) {
   Options o("head-rank",
-            "Train the same backbone with a factorised head D -> r -> V for each rank r (same data, same budget);\n"
+            "Train the same backbone with a factorized head D -> r -> V for each rank r (same data, same budget);\n"
             "plot the loss curves and report the token-efficiency ratio: tokens the highest-rank model needs to\n"
             "reach the lowest-rank model's final loss / tokens the lowest-rank model used (running-mean smoothed).");
   o.add("ranks", "4,16,64", "comma-separated head ranks r (each 1..D)")

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "autograd/dot.h"
 #include "autograd/ops.h"
 #include "demos/cli/commands.h"
 #include "demos/cli/options.h"
@@ -57,19 +58,22 @@ Tensor loss_of(const Model& m, const Batch& b) {
 }
 
 // Records name, op, shape and gradient norm of every node of one backward pass.
+// Rows by unique id (name#k where several nodes share a name, e.g. the two layers' matmuls):
+// ids is set to graph_ids(loss) before the traced backward.
 struct NormTrace : Observer {
   struct Row {
-    std::string name, op, shape;
+    std::string id, op, shape;
     double norm;
   };
   std::vector<Row> rows;
+  GraphIds ids;
   void on_node(const NodeEvent& e) override {
     const double n = std::sqrt(op::sum(op::mul(e.grad_output, e.grad_output)).item<double>());
-    rows.push_back({e.node.name, e.node.op, shape_str(e.node.output_shape), n});
+    rows.push_back({ids.of(&e.node), e.node.op, shape_str(e.node.output_shape), n});
   }
   void on_leaf(const LeafEvent& e) override {
     const double n = std::sqrt(op::sum(op::mul(e.grad, e.grad)).item<double>());
-    rows.push_back({e.leaf.name, "(parameter)", shape_str(e.grad.shape()), n});
+    rows.push_back({ids.of(&e.leaf), "(parameter)", shape_str(e.grad.shape()), n});
   }
 };
 
@@ -124,6 +128,7 @@ int run_mlp_demo(const Args& args) {
                   "; lower --lr");
     const bool last = step == steps;
     if (last) {
+      trace.ids = graph_ids(loss);
       ObserverScope scope(trace);
       backward(loss);
     } else {
@@ -140,7 +145,7 @@ int run_mlp_demo(const Args& args) {
 
   std::printf("\nbackward pass at the last step, node by node (newest first):\n");
   std::printf("%-16s %-14s %-12s %12s\n", "node", "op", "shape", "||grad||");
-  for (const auto& r : trace.rows) std::printf("%-16s %-14s %-12s %12.4e\n", r.name.c_str(), r.op.c_str(), r.shape.c_str(), r.norm);
+  for (const auto& r : trace.rows) std::printf("%-16s %-14s %-12s %12.4e\n", r.id.c_str(), r.op.c_str(), r.shape.c_str(), r.norm);
   return 0;
 }
 

@@ -1,8 +1,9 @@
 // gradscope <command> [options]; `gradscope help` lists the commands.
 #include <cstdio>
 #include <cstring>
-#include <new>
 #include <exception>
+#include <new>
+#include <string>
 
 #include "demos/cli/commands.h"
 
@@ -18,7 +19,8 @@ const gs::cli::Command kCommands[] = {
     {"bottleneck", "the main job: train a small LM and measure how much of the logit gradient the head destroys, "
                    "at every node",
      gs::cli::run_bottleneck},
-    {"graph", "the backward graph of one training step of a small gpt | gru | ssm model as Graphviz dot (and PNG)",
+    {"graph", "the autograd graph of one training step of a small transformer | gru | ssm model as Graphviz dot "
+              "(and PNG): arrows forward, gradient norms from the backward pass",
      gs::cli::run_graph},
     {"mlp-demo", "train a 2-layer MLP language model on a synthetic sequence task; print the loss and "
                  "the gradient norm at every node",
@@ -29,7 +31,7 @@ const gs::cli::Command kCommands[] = {
      gs::cli::run_train},
     {"spamlang", "SpamLang over a (V, D) grid: accuracy collapses as V/D grows; a direct logit table control learns",
      gs::cli::run_spamlang},
-    {"head-rank", "factorised heads of several ranks, same budget: loss curves and the token-efficiency ratio",
+    {"head-rank", "factorized heads of several ranks, same budget: loss curves and the token-efficiency ratio",
      gs::cli::run_head_rank},
     {"equal-norm", "direct logit step vs the logit change an SGD step through the network makes, at equal norm",
      gs::cli::run_equal_norm},
@@ -60,9 +62,12 @@ int main(int argc, char** argv) {
                    "a huge input file) need more memory than this machine has\n", name);
       return 2;
     } catch (const std::exception& e) {
-      // every failure here is bad input or an unusable file: one message, exit code 2
+      // every failure here is bad input or an unusable file: one message, exit code 2. A command's
+      // own checks start their message with the command's name (so that it reads on its own when
+      // run_<command> is called from code): it is not repeated after "gradscope <command>: ".
       std::fflush(stdout);
-      std::fprintf(stderr, "gradscope %s: %s\n", name, e.what());
+      const std::string what = e.what(), own = std::string(name) + ": ";
+      std::fprintf(stderr, "gradscope %s: %s\n", name, (what.rfind(own, 0) == 0 ? what.substr(own.size()) : what).c_str());
       return 2;
     }
   }

@@ -22,7 +22,7 @@ nn::LMConfig model_config_from(const Options& o, int64_t vocab, const std::strin
   c.backbone = nn::parse_backbone(backbone.empty() ? o.str("backbone") : backbone);
   c.head = nn::parse_head(o.str("head"));
   c.validate();
-  // a factorised head D -> r -> V with r > D still has rank D: the --rank asked for cannot exist
+  // a factorized head D -> r -> V with r > D still has rank D: the --rank asked for cannot exist
   if (c.head == nn::HeadKind::factorized && c.rank > c.d_model)
     throw std::runtime_error("option --rank: a factorized head's rank " + std::to_string(c.rank) +
                              " exceeds the hidden width D = " + std::to_string(c.d_model));

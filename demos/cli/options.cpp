@@ -8,7 +8,7 @@
 namespace gs::cli {
 
 Options& Options::add(const std::string& name, const std::string& def, const std::string& help) {
-  opts_[name] = {def, help, false, false};
+  opts_[name] = {def, help, false, false, false, false, def};
   order_.push_back(name);
   return *this;
 }
@@ -126,7 +126,8 @@ std::string Options::help() const {
     const Opt& o = opts_.at(n);
     std::string left = "  --" + n + (o.is_flag ? "" : " V");
     if (left.size() < 22) left.resize(22, ' ');
-    h += left + " " + o.help + (o.is_flag ? "" : " (default " + o.value + ")") + "\n";
+    // the declared default, not a value parsed before --help; none shown when it is empty
+    h += left + " " + o.help + (o.is_flag || o.def.empty() ? "" : " (default " + o.def + ")") + "\n";
   }
   return h;
 }

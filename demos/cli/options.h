@@ -11,7 +11,8 @@ namespace gs::cli {
 class Options {
  public:
   Options(std::string command, std::string summary) : command_(std::move(command)), summary_(std::move(summary)) {}
-  // Declares --name with a default value (as text) and a help line.
+  // Declares --name with a default value (as text) and a help line; help() shows "(default X)"
+  // after it unless X is empty (an empty default means "not given": say what that does in help).
   Options& add(const std::string& name, const std::string& def, const std::string& help);
   Options& flag(const std::string& name, const std::string& help);
   // Declares a positional argument (upper-case NAME in the usage line), optional; read it with
@@ -39,6 +40,7 @@ class Options {
     bool flag_set = false;
     bool is_positional = false;
     bool given = false;
+    std::string def{};  // the declared default, for help()
   };
   const Opt& get(const std::string& name) const;
   std::string command_, summary_;

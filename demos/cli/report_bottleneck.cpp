@@ -33,12 +33,13 @@ std::string csv_metrics(const std::vector<BottleneckSample>& ss) {
 
 std::string csv_trace(const std::vector<BottleneckSample>& ss) {
   std::ostringstream o;
-  o << "step,order,name,op,shape,grad_norm,relative,below_head\n";
+  // id: unique within a step's trace (name#k for a repeated name, TraceRow::id)
+  o << "step,order,id,name,op,shape,grad_norm,relative,below_head\n";
   for (const auto& s : ss)
     for (size_t i = 0; i < s.trace.rows.size(); ++i) {
       const auto& r = s.trace.rows[i];
-      o << s.step << "," << i << "," << r.name << "," << r.op << ",\"" << shape_str(r.shape) << "\"," << r.grad_norm << ","
-        << r.relative << "," << (r.below_head ? 1 : 0) << "\n";
+      o << s.step << "," << i << "," << r.id << "," << r.name << "," << r.op << ",\"" << shape_str(r.shape) << "\","
+        << r.grad_norm << "," << r.relative << "," << (r.below_head ? 1 : 0) << "\n";
     }
   return o.str();
 }
@@ -53,7 +54,7 @@ nlohmann::json sample_json(const BottleneckSample& s) {
   j["first_block_relative"] = s.first_block_relative;
   nlohmann::json tr = nlohmann::json::array();
   for (const auto& r : s.trace.rows)
-    tr.push_back({{"name", r.name}, {"op", r.op}, {"shape", r.shape}, {"grad_norm", r.grad_norm},
+    tr.push_back({{"id", r.id}, {"name", r.name}, {"op", r.op}, {"shape", r.shape}, {"grad_norm", r.grad_norm},
                   {"relative", r.relative}, {"below_head", r.below_head}});
   j["trace"] = tr;
   if (s.has_leak) j["leak"] = {{"destroyed_max", s.leak.destroyed_max}, {"visible_max_diff", s.leak.visible_max_diff},

@@ -1,34 +1,22 @@
-// Tour 1: autodiff on one screen. A scalar expression, then a small tensor expression:
-// the forward nodes in topological order with their values, the backward pass node by node
-// (which vjp ran, the gradient it received, what it sent to each input), and every leaf
-// gradient checked against central finite differences.
+// Tour 1: autodiff on one screen. A scalar expression, then a small tensor expression: the
+// leaves with their values, the forward nodes in topological order with their values, the
+// backward pass node by node (which vjp ran, the gradient it received, what it sent to each
+// input), every leaf's gradient with its shape, and each of its elements checked against central
+// finite differences.
 #include <cmath>
 #include <functional>
 #include <iomanip>
 #include <map>
-#include <sstream>
+#include <string>
+#include <vector>
 
 #include "autograd/ops.h"
+#include "demos/tours/format.h"
 #include "demos/tours/tours.h"
 #include "tensor/ops.h"
 
 namespace gs::tours {
 namespace {
-
-std::string fmt(const Tensor& t) {
-  if (!t.defined()) return "(none)";
-  std::ostringstream os;
-  os << std::setprecision(5);
-  const auto v = t.to_vector<double>();
-  if (t.dim() == 0) {
-    os << v[0];
-    return os.str();
-  }
-  os << "[";
-  for (size_t i = 0; i < v.size(); ++i) os << (i ? ", " : "") << v[i];
-  os << "]";
-  return os.str();
-}
 
 // Prints every backward step: the node, its vjp, the gradient in, the gradients out.
 struct Narrator : Observer {
@@ -37,16 +25,23 @@ struct Narrator : Observer {
   void on_node(const NodeEvent&) override {}
   void on_vjp(const NodeEvent& e, const Grads& gs) override {
     out << "  vjp of " << std::left << std::setw(10) << e.node.op << " at '" << e.node.name << "': received "
-        << fmt(e.grad_output) << "\n";
+        << values(e.grad_output) << "\n";
     for (size_t i = 0; i < gs.size(); ++i) {
       const Edge& edge = e.node.inputs[i];
       if (!edge.active()) continue;
-      out << "      sends " << fmt(gs[i]) << " to ";
+      out << "      sends " << values(gs[i]) << " to ";
       if (edge.fn) out << "node '" << edge.fn->name << "'\n";
       else out << "leaf '" << edge.leaf->name << "'\n";
     }
   }
 };
+
+void print_leaves(std::ostream& out, const std::vector<Tensor>& leaves, const std::vector<Tensor>& constants) {
+  out << "the leaves (made with requires_grad: backward fills their .grad):\n";
+  for (const Tensor& t : leaves) out << "  " << shaped(name_of(t), t) << "\n";
+  for (const Tensor& t : constants)
+    out << "  " << shaped(name_of(t), t) << "   (a constant: no requires_grad, so no gradient)\n";
+}
 
 void print_forward(std::ostream& out, const Tensor& root) {
   // the graph's nodes by creation order (seq): a topological order of the forward pass
@@ -62,8 +57,13 @@ void print_forward(std::ostream& out, const Tensor& root) {
   for (const auto& [seq, n] : order) {
     auto v = n->output_value.lock();
     out << "  " << std::left << std::setw(8) << n->name << " = " << std::setw(8) << n->op << " -> "
-        << (v ? fmt(Tensor(v)) : std::string("(freed)")) << "\n";
+        << (v ? values(Tensor(v)) : std::string("(freed)")) << "\n";
   }
+}
+
+void print_grads(std::ostream& out, const std::vector<Tensor>& leaves) {
+  out << "the leaves' gradients after backward (each has its leaf's shape):\n";
+  for (const Tensor& t : leaves) out << "  " << shaped(name_of(t) + ".grad", grad_of(t)) << "\n";
 }
 
 // Compares each leaf's gradient with central differences of f; prints both; returns #failures.
@@ -87,11 +87,8 @@ int check_leaves(std::ostream& out, const std::function<Tensor()>& f, const std:
       const double numeric = (lp - lm) / (2 * eps);
       const bool ok = std::abs(analytic[j] - numeric) <= 1e-5 + 1e-3 * std::abs(numeric);
       bad += !ok;
-      out << "  d f / d " << name_of(leaf);
-      if (leaf.numel() > 1) out << "[" << j << "]";
-      out << ": backprop "
-          << std::setprecision(8) << analytic[j] << "   finite difference " << numeric << "   " << (ok ? "agree" : "DISAGREE")
-          << "\n";
+      out << "  d f / d " << name_of(leaf) << index_of(j, leaf.shape()) << ": backprop " << std::setprecision(8)
+          << analytic[j] << "   finite difference " << numeric << "   " << (ok ? "agree" : "DISAGREE") << "\n";
     }
   }
   return bad;
@@ -101,11 +98,13 @@ int check_leaves(std::ostream& out, const std::function<Tensor()>& f, const std:
 
 int tour_autodiff(std::ostream& out) {
   int bad = 0;
+  std::vector<Tensor> keep;  // holds the intermediates so the forward listing can show their values
+
   out << "== 1. a scalar expression: f(a, b) = (a * b + tanh(a)) * exp(b) ==\n";
-  Tensor a = set_name(requires_grad(scalar(0.5, kFloat64)), "a");
+  // [snippet scalar]
+  Tensor a = set_name(requires_grad(scalar(0.5, kFloat64)), "a");  // leaves: backward fills their .grad
   Tensor b = set_name(requires_grad(scalar(-1.2, kFloat64)), "b");
-  std::vector<Tensor> keep;  // intermediates kept alive so the forward listing can show their values
-  auto f1 = [&] {
+  auto f1 = [&] {  // each op call records one node; set_name only labels it for the printout
     Tensor ab = set_name(mul(a, b), "ab");
     Tensor t = set_name(tanh(a), "t");
     Tensor s = set_name(add(ab, t), "s");
@@ -113,22 +112,29 @@ int tour_autodiff(std::ostream& out) {
     keep = {ab, t, s, e};
     return set_name(mul(s, e), "f");
   };
-  Tensor f = f1();
+  Tensor f = f1();  // the forward pass: values now, and the graph for later
+  // [end]
+  print_leaves(out, {a, b}, {});
   out << "forward, in topological order:\n";
   print_forward(out, f);
   out << "backward, node by node (newest first):\n";
+  // [snippet scalar]
   {
-    Narrator nar(out);
-    ObserverScope scope(nar);
-    backward(f);
+    Narrator narrator(out);  // an Observer: the engine calls it after every vjp
+    ObserverScope scope(narrator);
+    backward(f);  // f has one element, so the upstream gradient df/df = 1 is implied
   }
+  // now grad_of(a) is df/da and grad_of(b) is df/db, each with the shape of its leaf
+  // [end]
+  print_grads(out, {a, b});
   out << "every leaf gradient against central differences (eps 1e-6):\n";
   bad += check_leaves(out, f1, {a, b});
 
   out << "\n== 2. a tensor expression: f(W, x) = sum(sigmoid(W x) * c) ==\n";
-  Tensor W = set_name(requires_grad(tensor({{0.2, -0.4, 0.1}, {0.7, 0.3, -0.5}}, kFloat64)), "W");
+  // [snippet tensor]
+  Tensor W = set_name(requires_grad(tensor({{0.2, -0.4, 0.1}, {0.7, 0.3, -0.5}}, kFloat64)), "W");  // [2, 3]
   Tensor x = set_name(requires_grad(op::reshape(tensor({1.0, -2.0, 0.5}, kFloat64), {3, 1})), "x");  // [3, 1]
-  const Tensor c = op::reshape(tensor({1.0, -3.0}, kFloat64), {2, 1});
+  const Tensor c = set_name(op::reshape(tensor({1.0, -3.0}, kFloat64), {2, 1}), "c");  // [2, 1], no grad
   auto f2 = [&] {
     Tensor z = set_name(matmul(W, x), "z");
     Tensor s = set_name(sigmoid(z), "s");
@@ -137,14 +143,17 @@ int tour_autodiff(std::ostream& out) {
     return set_name(sum(m), "f");
   };
   Tensor g = f2();
+  // [end]
+  print_leaves(out, {W, x}, {c});
   out << "forward, in topological order:\n";
   print_forward(out, g);
   out << "backward, node by node (newest first):\n";
   {
-    Narrator nar(out);
-    ObserverScope scope(nar);
+    Narrator narrator(out);
+    ObserverScope scope(narrator);
     backward(g);
   }
+  print_grads(out, {W, x});
   out << "every leaf gradient against central differences (eps 1e-6):\n";
   bad += check_leaves(out, f2, {W, x});
   out << "\n" << (bad == 0 ? "all leaf gradients agree with finite differences" : "SOME GRADIENTS DISAGREE") << "\n";

@@ -95,13 +95,15 @@ TokenSplit explain_token(std::ostream& out, const Tensor& W, const Tensor& h, in
   const Tensor H = op::reshape(h, {1, s.D});
   s.logits = op::matmul(H, W, false, true).to_vector<double>();
   s.probs = op::softmax(op::matmul(H, W, false, true)).to_vector<double>();
+  // [snippet split]
   s.g = analysis::logit_grad(H, W, from_vector(std::vector<int64_t>{target}, {1})).to_vector<double>();
-  const analysis::HeadBasis basis = analysis::head_basis(W);
+  const analysis::HeadBasis basis = analysis::head_basis(W);  // Q [V, rank]: orthonormal basis of col(W)
   s.rank = basis.rank;
   s.Q = basis.Q.to_vector<double>();
   const auto split = analysis::split_logit_grad(op::reshape(from_vector(s.g, {s.V}), {1, s.V}), basis);
-  s.visible = split.visible.to_vector<double>();
-  s.destroyed = split.destroyed.to_vector<double>();
+  s.visible = split.visible.to_vector<double>();      // g Q Q^T
+  s.destroyed = split.destroyed.to_vector<double>();  // g - g Q Q^T
+  // [end]
   s.g_norm = norm(s.g);
   s.visible_norm = norm(s.visible);
   s.destroyed_norm = norm(s.destroyed);
@@ -125,7 +127,11 @@ TokenSplit explain_token(std::ostream& out, const Tensor& W, const Tensor& h, in
       << " + " << num(s.destroyed_norm * s.destroyed_norm, 6) << " = "
       << num(s.visible_norm * s.visible_norm + s.destroyed_norm * s.destroyed_norm, 6) << " = ||g||^2 = "
       << num(s.g_norm * s.g_norm, 6) << "\n";
+  // Two numbers, two names: the library's destroyed fraction is a ratio of norms; its square is
+  // the share of ||g||^2, which is what adds up with the visible part's share to 1.
   out << "  destroyed fraction ||destroyed|| / ||g|| = " << num(s.destroyed_norm / s.g_norm) << "\n";
+  out << "  destroyed energy share ||destroyed||^2 / ||g||^2 = "
+      << num(s.destroyed_norm * s.destroyed_norm / (s.g_norm * s.g_norm)) << "   (the destroyed fraction squared)\n";
   out << "what reaches the hidden state (dLoss/dh = W^T g, D = " << s.D << " numbers):\n";
   out << "  W^T g         = " << vec(s.hidden_grad, 6) << "\n";
   out << "  W^T visible   = " << vec(s.hidden_from_visible, 6) << "   (the same: the visible part carries all of it)\n";
@@ -156,14 +162,16 @@ HeadTourResult tour_head_bottleneck(std::ostream& out, const HeadTourOptions& o)
                       norm(minus(s.hidden_from_visible, s.hidden_grad)) <= tol * norm(s.W) * s.g_norm);
   r.failures += check(out, "W^T destroyed = 0 (to 1e-12 relative)",
                       norm(s.hidden_from_destroyed) <= tol * norm(s.W) * s.g_norm);
-  out << "so " << num(100 * s.destroyed_norm * s.destroyed_norm / (s.g_norm * s.g_norm), 1)
-      << "% of ||g||^2 never reaches h, whatever the backbone below it does.\n";
+  out << "so the destroyed energy share, " << num(100 * s.destroyed_norm * s.destroyed_norm / (s.g_norm * s.g_norm), 1)
+      << "% of ||g||^2 (destroyed fraction " << num(s.destroyed_norm / s.g_norm)
+      << " of ||g||), never reaches h, whatever the backbone below it does.\n";
 
   out << "\n== 2. V grows at fixed D = " << o.D << " (random Gaussian heads, " << o.tokens
       << " tokens with random hidden states and targets) ==\n";
-  out << "f = ||destroyed|| / ||g|| per token. For an isotropic g, E[f^2] = 1 - D/V exactly (col(W) is a\n"
-         "random D-dimensional subspace), so sqrt(1 - D/V) is the formula to compare with. Softmax - onehot\n"
-         "rows are not isotropic (they sum to zero and lean on the target), so they are measured as they are.\n";
+  out << "f = ||destroyed|| / ||g|| per token (the destroyed fraction; f^2 is the destroyed energy share).\n"
+         "For an isotropic g, E[f^2] = 1 - D/V exactly (col(W) is a random D-dimensional subspace), so the\n"
+         "rms of f, sqrt(mean f^2), is compared with sqrt(1 - D/V). Softmax - onehot rows are not isotropic\n"
+         "(they sum to zero and lean on the target), so they are measured as they are.\n";
   out << "      V   sqrt(1-D/V)   softmax rows: rms f   mean f   isotropic rows: rms f\n";
   Generator gen(o.seed);
   int iso_bad = 0;
@@ -199,7 +207,8 @@ HeadTourResult tour_head_bottleneck(std::ostream& out, const HeadTourOptions& o)
     out << line;
     r.grow.push_back(row);
   }
-  r.failures += check(out, "isotropic rows: mean f^2 within 5 standard errors of 1 - D/V at every V", iso_bad == 0);
+  r.failures += check(out, "isotropic rows: mean f^2 (energy share) within 5 standard errors of 1 - D/V at every V",
+                      iso_bad == 0);
   out << "the head has D = " << o.D << " directions whatever V is: as V grows almost all of g is destroyed.\n";
 
   out << "\n== 3. training: SGD on W [" << o.train_V << ", " << o.train_D << "] and free hidden states H ["
@@ -213,7 +222,9 @@ HeadTourResult tour_head_bottleneck(std::ostream& out, const HeadTourOptions& o)
   for (int64_t step = 0; step <= o.train_steps; ++step) {
     if (step % o.train_every == 0 || step == o.train_steps) {
       NoGradGuard ng;
-      const auto m = analysis::head_metrics(Ht, Wt, targets);
+      // [snippet train]
+      const auto m = analysis::head_metrics(Ht, Wt, targets);  // m.destroyed_fraction: ||G - G Q Q^T|| / ||G||
+      // [end]
       r.train.push_back({step, m.loss, m.destroyed_fraction, m.per_token.mean});
       char line[120];
       std::snprintf(line, sizeof line, "  %5ld  %6.4f   %23.4f   %16.4f\n", static_cast<long>(step), m.loss,
@@ -221,14 +232,16 @@ HeadTourResult tour_head_bottleneck(std::ostream& out, const HeadTourOptions& o)
       out << line;
     }
     if (step == o.train_steps) break;
+    // [snippet train]
     const Tensor loss = mul(cross_entropy(matmul(Ht, transpose(Wt, 0, 1)), targets), double(o.train_tokens));
     backward(loss);
     for (const Tensor& p : {Wt, Ht}) {  // plain SGD, in place on the leaves
       double* x = p.data<double>();
       const auto gp = grad_of(p).to_vector<double>();
       for (size_t i = 0; i < gp.size(); ++i) x[i] -= o.train_lr * gp[i];
-      zero_grad(p);
+      zero_grad(p);  // .grad accumulates across backward calls: clear it for the next step
     }
+    // [end]
   }
   const TrainRow &first = r.train.front(), &last = r.train.back();
   out << "training took the loss from " << num(first.loss) << " to " << num(last.loss)

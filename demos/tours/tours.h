@@ -7,5 +7,6 @@ namespace gs::tours {
 
 int tour_autodiff(std::ostream& out);
 int tour_new_op(std::ostream& out);
+int tour_autograd(std::ostream& out);
 
 }  // namespace gs::tours
