@@ -1,4 +1,11 @@
-// Engine matmul vs raw cblas_sgemm in the same process, float32, row-major.
+// The CPU float32 gemm libraries against each other, then the engine's matmul against the raw call
+// of the library it uses (GRADSCOPE_GEMM; default oneDNN where compiled in), in the same process.
+//
+// Table 1, backends: raw cblas_sgemm (OpenBLAS) vs raw dnnl_sgemm (oneDNN) vs the engine's
+// cpu::gemm, at the shapes a GPT training step runs (2048 tokens, d_model 256, MLP 1024, vocab
+// 8192 and 50257, attention 64 x [128 x 128] per-head products) and the reference shapes;
+// GFLOP/s medians over repetitions that alternate the three. This table decides the default
+// backend (docs/PERFORMANCE.md, "GEMM backend").
 //
 //   squares  A [n, n] @ B [n, n],               n = 512, 1024, 2048
 //   head     H [4096, 256] @ W^T, W [32768, 256] (op::matmul(H, W, false, true): no copy)
@@ -22,7 +29,11 @@
 // Environment: GS_BENCH_REPS (squares; default 9 forward, 7 autograd), GS_BENCH_HEAD_REPS (head;
 // default 5 forward, 3 autograd), GS_BENCH_SKIP_HEAD=1, GS_BENCH_SKIP_AUTOGRAD=1.
 #include <cblas.h>
+#include <omp.h>
 #include <sys/mman.h>
+#ifdef GRADSCOPE_HAVE_ONEDNN
+#include <oneapi/dnnl/dnnl.h>
+#endif
 
 #include <cmath>
 #include <cstdio>
@@ -33,6 +44,8 @@
 
 #include "autograd/ops.h"
 #include "bench/timing.h"
+#include "ops_cpu/gemm.h"
+#include "ops_cpu/gemm_backend.h"
 #include "tensor/ops.h"
 
 namespace {
@@ -48,9 +61,101 @@ struct Case {
   bool head;  // B stored [N, K] and used transposed
 };
 
+// One raw library call, row-major: C[M, N] = op(A) op(B), A [M, K] (or [K, M] with ta), B [K, N] (or
+// [N, K] with tb), packed.
+void raw_call(cpu::GemmBackend lib, bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float* A, const float* B,
+              float* C) {
+  const int64_t lda = ta ? M : K, ldb = tb ? K : N;
+#ifdef GRADSCOPE_HAVE_ONEDNN
+  if (lib == cpu::GemmBackend::onednn) {
+    if (dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', M, N, K, 1.0f, A, lda, B, ldb, 0.0f, C, N) != dnnl_success)
+      std::abort();
+    return;
+  }
+#else
+  (void)lib;
+#endif
+  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (blasint)M, (blasint)N,
+              (blasint)K, 1.0f, A, (blasint)lda, B, (blasint)ldb, 0.0f, C, (blasint)N);
+}
+
+// The raw call of the library the engine uses now, for the engine-overhead tables.
 void raw_sgemm(const Case& c, const float* A, const float* B, float* C) {
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, c.head ? CblasTrans : CblasNoTrans, (blasint)c.M, (blasint)c.N,
-              (blasint)c.K, 1.0f, A, (blasint)c.K, B, (blasint)(c.head ? c.K : c.N), 0.0f, C, (blasint)c.N);
+  raw_call(cpu::gemm_backend(), false, c.head, c.M, c.N, c.K, A, B, C);
+}
+
+struct Shape {
+  const char* name;
+  int64_t batch, M, N, K;
+  bool ta, tb;
+};
+
+// Table 1. A batch > 1 is `batch` products of the same shape on consecutive matrices, run three
+// ways: each library's product in a serial loop (each product threaded by the library), and oneDNN
+// with the batch spread over the OpenMP team (each product on one thread: oneDNN runs on the
+// calling thread inside a parallel region).
+void backends_table() {
+  const Shape shapes[] = {
+      {"qkv fwd  2048x768x256 NT", 1, 2048, 768, 256, false, true},
+      {"attn-out 2048x256x256 NT", 1, 2048, 256, 256, false, true},
+      {"fc1 fwd  2048x1024x256 NT", 1, 2048, 1024, 256, false, true},
+      {"fc2 fwd  2048x256x1024 NT", 1, 2048, 256, 1024, false, true},
+      {"fc1 dX   2048x256x1024 NN", 1, 2048, 256, 1024, false, false},
+      {"fc1 dW   1024x256x2048 TN", 1, 1024, 256, 2048, true, false},
+      {"head fwd 2048x8192x256 NT", 1, 2048, 8192, 256, false, true},
+      {"head dW  8192x256x2048 TN", 1, 8192, 256, 2048, true, false},
+      {"head fwd 2048x50257x256 NT", 1, 2048, 50257, 256, false, true},
+      {"ref 2048x50257x128 NT", 1, 2048, 50257, 128, false, true},
+      {"ref 2048^3 NN", 1, 2048, 2048, 2048, false, false},
+      {"ref 128x128x64 NN", 1, 128, 128, 64, false, false},
+      {"attn QK^T 64 x 128x128x64 NT", 64, 128, 128, 64, false, true},
+      {"attn PV   64 x 128x64x128 NN", 64, 128, 64, 128, false, false},
+  };
+  std::printf("\n## backends: raw OpenBLAS vs raw oneDNN vs engine cpu::gemm (float32, GFLOP/s, median)\n");
+  std::printf("%-30s %5s %9s %9s %11s %9s %8s\n", "shape", "reps", "openblas", "onednn", "onednn-par", "engine",
+              "best");
+  const int reps = static_cast<int>(gs::bench::env_int("GS_BENCH_BACKEND_REPS", 7));
+  for (const Shape& s : shapes) {
+    Generator gen(7);
+    const int64_t sa = s.M * s.K, sb = s.K * s.N, sc = s.M * s.N;
+    Tensor A = randn({s.batch * sa}, gen), B = randn({s.batch * sb}, gen), C = zeros({s.batch * sc});
+    const float *pa = A.data<float>(), *pb = B.data<float>();
+    float* pc = C.data<float>();
+    auto loop = [&](cpu::GemmBackend lib) {
+      return [&, lib] {
+        for (int64_t b = 0; b < s.batch; ++b) raw_call(lib, s.ta, s.tb, s.M, s.N, s.K, pa + b * sa, pb + b * sb, pc + b * sc);
+      };
+    };
+    auto par = [&] {
+#pragma omp parallel for schedule(static)
+      for (int64_t b = 0; b < s.batch; ++b)
+        raw_call(cpu::GemmBackend::onednn, s.ta, s.tb, s.M, s.N, s.K, pa + b * sa, pb + b * sb, pc + b * sc);
+    };
+    auto engine = [&] {
+      if (s.batch == 1)
+        cpu::gemm<float>(s.ta, s.tb, s.M, s.N, s.K, 1.0f, pa, s.ta ? s.M : s.K, pb, s.tb ? s.K : s.N, 0.0f, pc, s.N);
+      else
+        cpu::gemm_batched<float>(s.batch, s.ta, s.tb, s.M, s.N, s.K, 1.0f, pa, s.ta ? s.M : s.K, sa, pb,
+                                 s.tb ? s.K : s.N, sb, 0.0f, pc, s.N, sc);
+    };
+    const bool dnn = cpu::onednn_available(), batched = s.batch > 1;
+    auto ob = loop(cpu::GemmBackend::openblas), od = loop(cpu::GemmBackend::onednn);
+    ob(), engine();
+    if (dnn) od(), par();
+    std::vector<double> t_ob, t_od, t_par, t_eng;
+    for (int r = 0; r < reps; ++r) {
+      t_ob.push_back(time_once(ob));
+      if (dnn) t_od.push_back(time_once(od));
+      if (dnn && batched) t_par.push_back(time_once(par));
+      t_eng.push_back(time_once(engine));
+    }
+    const double gf = 2.0 * s.batch * s.M * s.N * s.K * 1e-9;
+    const double g_ob = gf / median(t_ob), g_od = dnn ? gf / median(t_od) : 0, g_par = dnn && batched ? gf / median(t_par) : 0;
+    const char* best = g_od > g_ob ? (g_par > g_od ? "onednn-par" : "onednn") : (g_par > g_ob ? "onednn-par" : "openblas");
+    std::printf("%-30s %5d %9.1f %9.1f %11.1f %9.1f %8s\n", s.name, reps, g_ob, g_od, g_par, gf / median(t_eng), best);
+    std::fflush(stdout);
+  }
+  std::printf("(0.0: not run; onednn-par only for batches. engine = cpu::gemm / gemm_batched on GRADSCOPE_GEMM's backend)\n");
 }
 
 double max_abs_diff(const float* a, const float* b, int64_t n) {
@@ -60,7 +165,7 @@ double max_abs_diff(const float* a, const float* b, int64_t n) {
 }
 
 void forward_table(const std::vector<Case>& cases) {
-  std::printf("\n## forward: gs::op::matmul vs cblas_sgemm (float32)\n");
+  std::printf("\n## forward: gs::op::matmul vs the raw call of its library (float32)\n");
   std::printf("%-28s %4s %9s %9s %9s %9s %8s %8s %8s %7s %7s %8s\n", "case", "reps", "raw ms", "raw+al ms",
               "raw+THP", "engine ms", "raw GF/s", "eng GF/s", "eng/raw", "paired", "al/raw", "maxdiff");
   for (const Case& c : cases) {
@@ -126,11 +231,11 @@ void forward_table(const std::vector<Case>& cases) {
   }
   std::printf("(eng/raw = median raw ms / median engine ms; paired = median over reps of raw/engine in the same rep;\n"
               " al/raw = median raw ms / median raw+alloc ms, the best an op returning a fresh tensor can do;\n"
-              " maxdiff = max |engine - raw| over C, expected 0: same BLAS call)\n");
+              " maxdiff = max |engine - raw| over C, expected 0: the same library call)\n");
 }
 
 void autograd_table(const std::vector<Case>& cases) {
-  std::printf("\n## forward + backward: gs::matmul (autograd) vs 3 x cblas_sgemm (float32)\n");
+  std::printf("\n## forward + backward: gs::matmul (autograd) vs 3 raw calls of its library (float32)\n");
   std::printf("%-28s %5s %10s %10s %9s %9s %8s %8s %9s\n", "case", "reps", "raw ms", "engine ms", "raw GF/s",
               "eng GF/s", "eng/raw", "paired", "maxdiff");
   for (const Case& c : cases) {
@@ -140,18 +245,19 @@ void autograd_table(const std::vector<Case>& cases) {
     Tensor G = randn({c.M, c.N}, gen);
     Tensor C = zeros({c.M, c.N}), dA = zeros({c.M, c.K}), dB = zeros(B.shape());
     const float *pa = A.data<float>(), *pb = B.data<float>(), *pg = G.data<float>();
-    const blasint M = (blasint)c.M, N = (blasint)c.N, K = (blasint)c.K;
+    const int64_t M = c.M, N = c.N, K = c.K;
+    const cpu::GemmBackend lib = cpu::gemm_backend();
 
     auto raw = [&] {
       raw_sgemm(c, pa, pb, C.data<float>());
       if (c.head) {
         // dH [M,K] = G [M,N] W [N,K];  dW [N,K] = G^T [N,M] H [M,K]
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, K, N, 1.0f, pg, N, pb, K, 0.0f, dA.data<float>(), K);
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, N, K, M, 1.0f, pg, N, pa, K, 0.0f, dB.data<float>(), K);
+        raw_call(lib, false, false, M, K, N, pg, pb, dA.data<float>());
+        raw_call(lib, true, false, N, K, M, pg, pa, dB.data<float>());
       } else {
         // dA [M,K] = G [M,N] B^T [N,K];  dB [K,N] = A^T [K,M] G [M,N]
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, K, N, 1.0f, pg, N, pb, N, 0.0f, dA.data<float>(), K);
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, N, M, 1.0f, pa, K, pg, N, 0.0f, dB.data<float>(), N);
+        raw_call(lib, false, true, M, K, N, pg, pb, dA.data<float>());
+        raw_call(lib, true, false, K, N, M, pa, pg, dB.data<float>());
       }
     };
     auto engine = [&] {
@@ -189,12 +295,14 @@ void autograd_table(const std::vector<Case>& cases) {
 }  // namespace
 
 int main() {
-  gs::bench::print_env_header("bench_matmul: engine matmul vs raw cblas_sgemm (float32)");
+  gs::bench::print_env_header("bench_matmul: OpenBLAS vs oneDNN, engine matmul vs its raw library call (float32)");
   std::printf("#   openblas: %s | core %s | threads %d\n", openblas_get_config(), openblas_get_corename(),
               openblas_get_num_threads());
   std::vector<Case> cases = {{"square 512", 512, 512, 512, false},
                              {"square 1024", 1024, 1024, 1024, false},
                              {"square 2048", 2048, 2048, 2048, false}};
+  if (!gs::bench::env_int("GS_BENCH_SKIP_BACKENDS", 0)) backends_table();
+  if (gs::bench::env_int("GS_BENCH_ONLY_BACKENDS", 0)) return 0;
   if (!gs::bench::env_int("GS_BENCH_SKIP_HEAD", 0)) cases.push_back({"head 4096x256 @ (32768x256)^T", 4096, 32768, 256, true});
   forward_table(cases);
   if (!gs::bench::env_int("GS_BENCH_SKIP_AUTOGRAD", 0)) autograd_table(cases);

@@ -9,6 +9,9 @@
 #include <string>
 #include <vector>
 
+#include "ops_cpu/gemm_backend.h"
+#include "ops_cpu/threads.h"
+
 namespace gs::bench {
 
 inline double now_s() {
@@ -56,11 +59,14 @@ inline long env_int(const char* name, long dflt) {
 
 inline void print_env_header(const char* title) {
   std::printf("# %s\n", title);
-  for (const char* k : {"OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "GRADSCOPE_NUM_THREADS", "OPENBLAS_CORETYPE",
-                        "OPENBLAS_L2_SIZE"}) {
+  for (const char* k : {"OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "GRADSCOPE_NUM_THREADS", "GRADSCOPE_GEMM",
+                        "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"}) {
     const char* v = std::getenv(k);
     std::printf("#   %s=%s\n", k, v ? v : "(unset)");
   }
+  std::printf("#   float32 gemm backend: %s (oneDNN %s in this build) | threads %d\n",
+              cpu::gemm_backend_name(cpu::gemm_backend()), cpu::onednn_available() ? "compiled" : "not compiled",
+              cpu::num_threads());
 }
 
 }  // namespace gs::bench

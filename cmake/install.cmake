@@ -46,6 +46,10 @@ install(FILES ${PROJECT_BINARY_DIR}/gradscopeConfig.cmake ${PROJECT_BINARY_DIR}/
 
 # pkg-config: one flat link line (static libraries in dependency order).
 set(GS_PC_CUDA "")
+set(GS_PC_ONEDNN "")
+if(GS_WITH_ONEDNN)
+  set(GS_PC_ONEDNN "-ldnnl")
+endif()
 if(GS_WITH_CUDA)
   find_package(CUDAToolkit REQUIRED)  # ops_cuda/ found it in its own directory scope
   set(GS_PC_CUDA "-L${CUDAToolkit_LIBRARY_DIR} -lcusolver -lcublas -lcudart")

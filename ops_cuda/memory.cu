@@ -3,7 +3,7 @@
 #include <cstdlib>
 #include <mutex>
 
-#include "ops_cuda/caching_allocator.h"
+#include "ops_common/caching_allocator.h"
 #include "ops_cuda/check.h"
 #include "ops_cuda/context.h"
 #include "ops_cuda/memory.h"
@@ -38,22 +38,22 @@ Context& context(const char* op) {
   return *c;
 }
 
-// ---- caching allocator (ops_cuda/caching_allocator.h) over cudaMalloc --------------------------
+// ---- caching allocator (ops_common/caching_allocator.h) over cudaMalloc --------------------------
 struct CudaRaw {
   static constexpr const char* kAllocCall = "cudaMalloc";
   static constexpr const char* kFreeCall = "cudaFree";
   static constexpr const char* kDrainCall = "cudaDeviceSynchronize";
-  static detail::RawStatus status(cudaError_t e) {
+  static gs::detail::RawStatus status(cudaError_t e) {
     if (e == cudaSuccess) return {};
     (void)cudaGetLastError();  // reset the last-error state, so the next call does not report it
     return {false, e == cudaErrorMemoryAllocation, cudaGetErrorString(e)};
   }
-  static detail::RawStatus allocate(size_t bytes, void** p) { return status(cudaMalloc(p, bytes)); }
-  static detail::RawStatus release(void* p, size_t /*bytes*/) { return status(cudaFree(p)); }
-  static detail::RawStatus drain() { return status(cudaDeviceSynchronize()); }
+  static gs::detail::RawStatus allocate(size_t bytes, void** p) { return status(cudaMalloc(p, bytes)); }
+  static gs::detail::RawStatus release(void* p, size_t /*bytes*/) { return status(cudaFree(p)); }
+  static gs::detail::RawStatus drain() { return status(cudaDeviceSynchronize()); }
 };
 
-using Allocator = detail::CachingAllocator<CudaRaw>;
+using Allocator = gs::detail::CachingAllocator<CudaRaw>;
 
 Allocator& allocator() {
   static auto* a = new Allocator;  // never deleted, like the context

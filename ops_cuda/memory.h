@@ -12,6 +12,8 @@
 #include <cstdint>
 #include <string>
 
+#include "ops_common/caching_allocator.h"
+
 namespace gs::cuda {
 
 bool available();                 // a CUDA device is present and usable (false in stub builds)
@@ -24,15 +26,8 @@ void copy_to_device(void* dst, const void* src, size_t nbytes);
 void copy_to_host(void* dst, const void* src, size_t nbytes);
 void copy_on_device(void* dst, const void* src, size_t nbytes);
 
-// Allocator statistics, in bytes.
-struct MemoryStats {
-  size_t in_use = 0;       // requested bytes of live allocations (device_alloc minus device_free)
-  size_t peak = 0;         // high-water mark of in_use since start or reset_peak_memory()
-  size_t reserved = 0;     // bytes held from the driver: live blocks + cached blocks (size classes)
-  size_t cached = 0;       // bytes in free lists, ready for reuse
-  uint64_t device_mallocs = 0;  // cudaMalloc calls made (misses of the cache)
-  uint64_t cache_hits = 0;      // device_alloc calls served from a free list
-};
+// Allocator statistics, in bytes (ops_common/caching_allocator.h; device_mallocs counts cudaMalloc calls).
+using MemoryStats = gs::detail::CacheStats;
 MemoryStats memory_stats();
 void reset_peak_memory();
 void empty_cache();               // hand every cached (free) block back to the driver

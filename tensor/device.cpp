@@ -1,5 +1,6 @@
 #include "tensor/device.h"
 
+#include "ops_cpu/host_memory.h"
 #include "ops_cuda/gemm.h"
 #include "ops_cuda/memory.h"
 #include "tensor/dispatch.h"
@@ -23,6 +24,9 @@ bool cuda_emulated() {
   return false;
 #endif
 }
+
+int64_t cpu_cached_bytes() { return static_cast<int64_t>(cpu::host_cache_stats().cached); }
+void cpu_empty_cache() { cpu::host_empty_cache(); }
 
 CudaMemoryStats cuda_memory_stats() {
   const cuda::MemoryStats s = cuda::memory_stats();

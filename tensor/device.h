@@ -31,6 +31,11 @@ void cuda_empty_cache();                  // hand the cached blocks back to the 
 void cuda_synchronize();                  // wait for all queued device work ("synchronize: ...")
 std::string cuda_device_name();           // e.g. "NVIDIA H200" ("device_name: ..." without one)
 
+// CPU tensors' buffers of 64 KiB and more are recycled through a cache (ops_cpu/host_memory.h,
+// GRADSCOPE_CPU_CACHE_MB): the bytes it holds for reuse now, and handing them back to the heap.
+int64_t cpu_cached_bytes();
+void cpu_empty_cache();
+
 // float32 matrix products on CUDA may use TF32 tensor cores (10-bit mantissa inputs) when
 // allowed. Off by default, so CUDA results match the CPU to float32 rounding. Process-wide;
 // returns the previous setting.

@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <new>
 
+#include "ops_cpu/host_memory.h"
 #include "ops_cpu/threads.h"
 #include "ops_cuda/memory.h"
 #include "tensor/error.h"
@@ -28,9 +29,11 @@ std::shared_ptr<Storage> Storage::allocate(size_t nbytes, Device device) {
   (void)threads_applied;
   void* p = nullptr;
   if (device == Device::CPU) {
-    const size_t rounded = ((nbytes + 63) / 64) * 64;
-    p = std::aligned_alloc(64, rounded > 0 ? rounded : 64);
-    if (!p) fail("allocate", "out of memory allocating ", nbytes, " bytes on cpu");
+    try {
+      p = cpu::host_alloc(nbytes);
+    } catch (const std::exception& e) {  // gs::Error is the tensor layer's one exception type
+      throw Error(e.what());
+    }
   } else {
     p = cuda::device_alloc(nbytes);
   }
@@ -44,7 +47,7 @@ std::shared_ptr<Storage> Storage::allocate(size_t nbytes, Device device) {
 
 Storage::~Storage() {
   g_live[static_cast<int>(device_)] -= static_cast<int64_t>(nbytes_);
-  if (device_ == Device::CPU) std::free(data_);
+  if (device_ == Device::CPU) cpu::host_free(data_, nbytes_);
   else cuda::device_free(data_, nbytes_);
 }
 

@@ -1,4 +1,4 @@
-// The caching allocator behind CUDA storage (ops_cuda/caching_allocator.h) over a scripted raw
+// The caching allocator behind CUDA storage (ops_common/caching_allocator.h) over a scripted raw
 // backend: size classes, reuse, the statistics, the out-of-memory path (release the cache, retry
 // once, then a clear error), errors that must not retry, unknown and double frees, and shutdown.
 // The real backend (cudaMalloc) and the emulator (host heap) use this same class.
@@ -8,11 +8,14 @@
 #include <set>
 #include <string>
 
-#include "ops_cuda/caching_allocator.h"
+#include "ops_common/caching_allocator.h"
+#include "ops_cpu/host_memory.h"
+#include "tensor/creation.h"
+#include "tensor/device.h"
 
-using gs::cuda::detail::CachingAllocator;
-using gs::cuda::detail::RawStatus;
-using gs::cuda::detail::size_class;
+using gs::detail::CachingAllocator;
+using gs::detail::RawStatus;
+using gs::detail::size_class;
 using Catch::Matchers::Contains;
 using Catch::Matchers::StartsWith;
 
@@ -175,4 +178,48 @@ TEST_CASE("caching allocator: failed drain, unknown and double frees, shutdown",
   CHECK(FakeRaw::releases == releases + 1);
   CHECK(FakeRaw::held == 0);
   CHECK(a.stats().reserved == 0);
+}
+
+TEST_CASE("caching allocator: a freed block above the cache limit goes straight back", "[allocator]") {
+  FakeRaw::reset(1 << 20);
+  CachingAllocator<FakeRaw> a;
+  a.set_cache_limit(3000);
+  void* p = a.alloc("t", 2048);
+  void* q = a.alloc("t", 1024);
+  a.free(p);  // 2048 <= 3000: kept
+  CHECK(a.stats().cached == 2048);
+  a.free(q);  // 2048 + 1024 > 3000: released at once
+  CHECK(a.stats().cached == 2048);
+  CHECK(FakeRaw::releases == 1);
+  CHECK(a.stats().reserved == 2048);
+  a.set_cache_limit(0);  // a later free keeps nothing; what is cached stays until empty_cache
+  void* r = a.alloc("t", 2048);  // served from the cache
+  CHECK(a.stats().cache_hits == 1);
+  a.free(r);
+  CHECK(a.stats().cached == 0);
+  CHECK(FakeRaw::held == 0);
+}
+
+TEST_CASE("CPU tensors: large buffers are reused from the host cache, small ones are not cached", "[allocator][tensor]") {
+  gs::cpu_empty_cache();
+  if (gs::cpu::host_cache_limit() < (size_t{2} << 20)) {  // cache off (AddressSanitizer build)
+    { gs::Tensor big = gs::zeros({512, 512}); }
+    CHECK(gs::cpu_cached_bytes() == 0);
+    return;
+  }
+  const auto before = gs::cpu::host_cache_stats();
+  {
+    gs::Tensor big = gs::zeros({512, 512});  // 1 MiB
+    gs::Tensor small = gs::zeros({16});
+  }
+  CHECK(gs::cpu_cached_bytes() >= 512 * 512 * 4);  // the 1 MiB buffer, kept
+  const int64_t cached = gs::cpu_cached_bytes();
+  {
+    gs::Tensor again = gs::ones({512, 512});  // same size class: the cached buffer, no new allocation
+    CHECK(gs::cpu::host_cache_stats().cache_hits == before.cache_hits + 1);
+    CHECK(gs::cpu_cached_bytes() == cached - int64_t(gs::detail::size_class(512 * 512 * 4)));
+    CHECK(again.to_vector<float>()[512 * 512 - 1] == 1.0f);  // filled, not stale
+  }
+  gs::cpu_empty_cache();
+  CHECK(gs::cpu_cached_bytes() == 0);
 }

@@ -1,5 +1,7 @@
 #include "demos/cli/device_option.h"
 
+#include "ops_cpu/gemm_backend.h"
+#include "ops_cpu/threads.h"
 #include "tensor/device.h"
 #include "tensor/error.h"
 
@@ -22,6 +24,11 @@ Device device_from(const Options& o) { return parse_device(o.str("device")); }
 
 std::string device_label(Device device) {
   return device == Device::CUDA ? "cuda (" + cuda_device_name() + ")" : "cpu";
+}
+
+nlohmann::json cpu_compute_json(DType dtype) {
+  const bool f32 = dtype == kFloat32;
+  return {{"gemm", f32 ? cpu::gemm_backend_name(cpu::gemm_backend()) : "openblas"}, {"threads", cpu::num_threads()}};
 }
 
 }  // namespace gs::cli

@@ -2,6 +2,8 @@
 // --device cpu|cuda for the CLI commands that compute on tensors (analyze, train).
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "demos/cli/options.h"
 #include "tensor/dtype.h"
 
@@ -15,5 +17,8 @@ Device device_from(const Options& o);
 Device parse_device(const std::string& value);
 // "cpu", or "cuda (<device name>)": what the commands print and write into run.json.
 std::string device_label(Device device);
+// What runs a CPU model's matrix products, for run.json: {"gemm": "onednn" | "openblas", "threads": n}.
+// float64 products always run on OpenBLAS (ops_cpu/gemm_backend.h).
+nlohmann::json cpu_compute_json(DType dtype);
 
 }  // namespace gs::cli

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "demos/cli/commands.h"
+#include "ops_cpu/gemm_backend.h"
 
 namespace {
 
@@ -53,6 +54,7 @@ int main(int argc, char** argv) {
   for (const auto& c : kCommands) {
     if (std::strcmp(c.name, name) != 0) continue;
     try {
+      gs::cpu::gemm_backend();  // a bad GRADSCOPE_GEMM fails here, before any work
       return c.run(gs::cli::Args(argv + 2, argv + argc));
     } catch (const std::bad_alloc&) {
       // a host allocation outside the tensor allocator (a std::vector of a huge batch): its own

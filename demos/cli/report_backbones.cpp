@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "demos/cli/experiment_options.h"
+#include "demos/cli/device_option.h"
 #include "demos/cli/output.h"
 #include "demos/cli/plot.h"
 #include "demos/cli/reports.h"
@@ -111,7 +112,7 @@ void report_backbones(const BackbonesConfig& cfg, const std::vector<BackboneRun>
   const Tables t = tabulate(cfg, runs, theory);
   const json run = {{"command", "backbones"}, {"config", backbones_config_json(cfg, data, device)},
                     {"theory_destroyed", theory}, {"runs", t.runs}, {"summary", t.summary},
-                    {"table_markdown", t.md}};
+                    {"table_markdown", t.md}, {"compute", cpu_compute_json(c0.dtype)}};
   OutputFolder folder(dir);  // removed again if a write below fails
   write_file_atomic(dir + "/run.json", run.dump(2) + "\n");
   if (!json_path.empty()) write_file_atomic(json_path, run.dump(2) + "\n");

@@ -9,6 +9,7 @@
 
 #include "analysis/head_json.h"
 #include "demos/cli/model_options.h"
+#include "demos/cli/device_option.h"
 #include "demos/cli/output.h"
 #include "demos/cli/plot.h"
 #include "demos/cli/reports.h"
@@ -144,6 +145,7 @@ void report_bottleneck(const BottleneckRun& r, const std::string& dir) {
                   {"optimizer", tc.optimizer}, {"schedule", tc.schedule}};
   run["data"] = r.data;
   run["device"] = r.device;
+  run["compute"] = cpu_compute_json(r.model.dtype);
   run["measurements"] = nlohmann::json::array();
   for (const auto& s : r.samples) run["measurements"].push_back(sample_json(s));
   run["final"] = sample_json(r.fin);

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "demos/cli/experiment_options.h"
+#include "demos/cli/device_option.h"
 #include "demos/cli/output.h"
 #include "demos/cli/plot.h"
 #include "demos/cli/reports.h"
@@ -46,6 +47,7 @@ json equal_norm_json(const EqualNormSubject& s, const EqualNormResult& r) {
             {"construction",
              "direct: Z - eps G/||G||_F; network: dZ = Z(theta - sgd_lr dL/dtheta) - Z over all parameters "
              "(backbone: backbone parameters only), step Z + eps dZ/||dZ||_F; decrease = L(Z) - L(Z + step)"}}},
+          {"compute", cpu_compute_json(kFloat64)},
           {"tokens", r.tokens},
           {"loss", r.loss},
           {"grad_norm", r.grad_norm},

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "demos/cli/experiment_options.h"
+#include "demos/cli/device_option.h"
 #include "demos/cli/output.h"
 #include "demos/cli/plot.h"
 #include "demos/cli/reports.h"
@@ -56,7 +57,8 @@ json head_rank_json(const HeadRankConfig& cfg, const HeadRankResult& res, const 
         {"tokens_highest", res.tokens_highest >= 0 ? json(res.tokens_highest) : json(nullptr)},
         {"ratio", res.ratio},
         {"speedup", res.speedup}}},
-      {"curves", curves}};
+      {"curves", curves},
+      {"compute", cpu_compute_json(cfg.model.dtype)}};
 }
 
 // loss_curves.csv and token_efficiency.csv; returns the table printed at the end.

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "demos/cli/experiment_options.h"
+#include "demos/cli/device_option.h"
 #include "demos/cli/output.h"
 #include "demos/cli/plot.h"
 #include "demos/cli/reports.h"
@@ -219,7 +220,7 @@ void report_spamlang(const SpamLangConfig& cfg, const SpamLangResult& res, const
   const Summary summary = summarize(cfg, cells);
   const json run = {{"command", "spamlang"}, {"config", spamlang_config_json(cfg)}, {"runs", runs},
                     {"control", controls},   {"wide_control", wide},       {"summary", summary.rows},
-                    {"loss_curves", curves_json(res)}};
+                    {"loss_curves", curves_json(res)}, {"compute", cpu_compute_json(kFloat32)}};
   OutputFolder folder(dir);  // removed again if a write below fails
   write_file_atomic(dir + "/run.json", run.dump(2) + "\n");
   if (!json_path.empty())

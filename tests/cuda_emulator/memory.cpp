@@ -1,6 +1,6 @@
 // Host emulator of the CUDA backend's memory (GRADSCOPE_CUDA=EMULATE; see kernels.cpp here):
 // one "device" whose memory is the host heap, behind the same caching allocator as the real
-// backend (ops_cuda/caching_allocator.h). Its capacity is half the memory the process may use,
+// backend (ops_common/caching_allocator.h). Its capacity is half the memory the process may use,
 // so that an impossible request fails the way cudaMalloc does (an error, not a crash). Copies are
 // memcpy; there is no stream, so synchronize() has nothing to wait for.
 #include <unistd.h>
@@ -10,7 +10,7 @@
 #include <fstream>
 #include <string>
 
-#include "ops_cuda/caching_allocator.h"
+#include "ops_common/caching_allocator.h"
 #include "ops_cuda/memory.h"
 
 namespace gs::cuda {
@@ -38,23 +38,23 @@ struct HostRaw {
   static constexpr const char* kDrainCall = "cudaDeviceSynchronize";
   static inline size_t held = 0;  // raw bytes taken from the heap; guarded by the allocator's lock
 
-  static detail::RawStatus allocate(size_t bytes, void** p) {
+  static gs::detail::RawStatus allocate(size_t bytes, void** p) {
     if (bytes > capacity() - held) return {false, true, "out of memory (emulated device)"};
     *p = std::aligned_alloc(256, bytes);  // bytes is a size class: a multiple of 512
     if (!*p) return {false, true, "out of memory (emulated device: the host heap refused)"};
     held += bytes;
     return {};
   }
-  static detail::RawStatus release(void* p, size_t bytes) {
+  static gs::detail::RawStatus release(void* p, size_t bytes) {
     std::free(p);
     held -= bytes;
     return {};
   }
-  static detail::RawStatus drain() { return {}; }
+  static gs::detail::RawStatus drain() { return {}; }
 };
 
-detail::CachingAllocator<HostRaw>& allocator() {
-  static auto* a = new detail::CachingAllocator<HostRaw>;  // never deleted: outlives static tensors
+gs::detail::CachingAllocator<HostRaw>& allocator() {
+  static auto* a = new gs::detail::CachingAllocator<HostRaw>;  // never deleted: outlives static tensors
   return *a;
 }
 

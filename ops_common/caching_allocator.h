@@ -1,12 +1,14 @@
 #pragma once
-// Internal to ops_cuda: the size-class caching allocator behind device_alloc/device_free, as plain
-// C++ over a "raw memory" backend, so that the same code serves the CUDA backend (memory.cu: raw
-// blocks from cudaMalloc) and the host emulator (tests/cuda_emulator/memory.cpp: raw blocks from
-// the heap), where the tests exercise it without a GPU.
+// The size-class caching allocator behind both backends' storage, as plain C++ over a "raw memory"
+// backend: CUDA's device_alloc/device_free (ops_cuda/memory.cu: raw blocks from cudaMalloc), the
+// host emulator (tests/cuda_emulator/memory.cpp) and CPU tensors' large buffers (ops_cpu/
+// host_memory.cpp: raw blocks from aligned_alloc, so that a training step reuses the previous
+// step's buffers instead of taking fresh pages from the kernel and faulting them in again).
 //
 // A freed block goes to the free list of its size class and is handed to the next request of that
-// class (safe on one stream: see context.h). Cached blocks go back to the raw backend on
-// empty_cache(), when a raw allocation runs out of memory (then it is retried once), and at exit.
+// class (on CUDA safe on one stream: see ops_cuda/context.h). Cached blocks go back to the raw
+// backend on empty_cache(), when a raw allocation runs out of memory (then it is retried once), at
+// exit, and at once when keeping them would take the cache above its limit (set_cache_limit).
 //
 // Raw must provide (static members):
 //   const char* kAllocCall, kFreeCall, kDrainCall;   // call names used in error messages
@@ -21,9 +23,17 @@
 #include <unordered_map>
 #include <vector>
 
-#include "ops_cuda/memory.h"
+namespace gs::detail {
 
-namespace gs::cuda::detail {
+// Allocator statistics, in bytes.
+struct CacheStats {
+  size_t in_use = 0;            // requested bytes of live allocations (alloc minus free)
+  size_t peak = 0;              // high-water mark of in_use since start or reset_peak()
+  size_t reserved = 0;          // bytes held from the raw backend: live blocks + cached blocks (size classes)
+  size_t cached = 0;            // bytes in free lists, ready for reuse
+  uint64_t device_mallocs = 0;  // raw allocations made (cache misses): cudaMalloc, or aligned_alloc on the host
+  uint64_t cache_hits = 0;      // alloc calls served from a free list
+};
 
 struct RawStatus {
   bool ok = true;
@@ -106,6 +116,11 @@ class CachingAllocator {
       stats_.reserved -= b.cls;
       return;
     }
+    if (stats_.cached + b.cls > cache_limit_) {  // over the limit: not kept
+      (void)Raw::release(p, b.cls);
+      stats_.reserved -= b.cls;
+      return;
+    }
     try {
       free_lists_[b.cls].push_back(p);
       stats_.cached += b.cls;
@@ -115,13 +130,22 @@ class CachingAllocator {
     }
   }
 
-  MemoryStats stats() {
+  CacheStats stats() {
     std::lock_guard<std::mutex> lock(mu_);
     return stats_;
   }
   void reset_peak() {
     std::lock_guard<std::mutex> lock(mu_);
     stats_.peak = stats_.in_use;
+  }
+  // The most bytes the free lists may hold; a freed block that would exceed it goes straight back.
+  void set_cache_limit(size_t bytes) {
+    std::lock_guard<std::mutex> lock(mu_);
+    cache_limit_ = bytes;
+  }
+  size_t cache_limit() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return cache_limit_;
   }
   // Every cached block back to the backend; throws "empty_cache: <call> failed: ..." on an error.
   void empty_cache() {
@@ -171,8 +195,9 @@ class CachingAllocator {
   std::mutex mu_;
   std::unordered_map<size_t, std::vector<void*>> free_lists_;
   std::unordered_map<void*, Live> live_;
-  MemoryStats stats_;
+  CacheStats stats_;
+  size_t cache_limit_ = SIZE_MAX;
   bool shut_down_ = false;
 };
 
-}  // namespace gs::cuda::detail
+}  // namespace gs::detail
