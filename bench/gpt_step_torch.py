@@ -4,7 +4,7 @@ AdamW step), float32, same shapes and same ops as gradscope's LanguageModel with
 backbone and an untied full head:
 
   4 layers, d_model 256, 4 heads (dh 64), MLP 1024 (GELU tanh form), context = T = 128,
-  vocab 8192, B 16; pre-norm blocks with LayerNorm eps 1e-5, learned positional embedding,
+  vocab 8192 (--config gpt2vocab: 50257), B 16; pre-norm blocks with LayerNorm eps 1e-5, learned positional embedding,
   final ln_f, head without bias, mean cross-entropy.
   Attention is the same plain composite as nn/attention.cpp: separate q, k, v Linears,
   (q @ k^T) * 1/sqrt(dh), masked_fill(mask, -inf) with a [T, T] mask, softmax, @ v, proj.
@@ -22,6 +22,7 @@ line "torch_tokens_per_s <x>". --profile adds torch's own per-op table of one mo
 import argparse
 import math
 import os
+import resource
 import statistics
 import sys
 import time
@@ -48,6 +49,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 V, D, N_LAYER, N_HEAD, T, B = 8192, 256, 4, 4, 128, 16
+CONFIG_VOCAB = {"small": 8192, "gpt2vocab": 50257}  # bench/gpt_config.h's configurations
 
 
 class Attention(nn.Module):
@@ -113,9 +115,13 @@ def main():
     ap.add_argument("--steps", type=int, default=5)
     ap.add_argument("--warmup", type=int, default=2)
     ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument("--config", choices=sorted(CONFIG_VOCAB), default="small",
+                    help="small: vocab 8192; gpt2vocab: GPT-2's 50257 (full logits: torch has no fused head)")
     ap.add_argument("--profile", action="store_true",
                     help="after the timed steps, print torch.autograd.profiler's per-op table of one step")
     args = ap.parse_args()
+    global V
+    V = CONFIG_VOCAB[args.config]
     threads = args.threads or int(os.environ.get("GRADSCOPE_NUM_THREADS", "0") or 0) or os.cpu_count()
     torch.set_num_threads(threads)
     torch.manual_seed(0)
@@ -160,6 +166,8 @@ def main():
           f" loss {losses[0]:.4f} -> {losses[-1]:.4f})")
     print(f"torch_tokens_per_s {tps:.1f}")
     print(f"torch_cpu_s_per_step {cpu_per_step:.4f}")
+    # peak resident set of this process (Linux reports KiB)
+    print(f"torch_peak_rss_mib {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.1f}")
     if args.profile:
         with torch.autograd.profiler.profile() as prof:
             step()
