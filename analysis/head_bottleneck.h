@@ -137,6 +137,13 @@ struct HeadMetrics {
   double visible_norm = 0;     // ||G Q||_F
   double destroyed_fraction = 0;
   double visible_cosine = 0;    // ||G Q||_F / ||G||_F
+  // Which figure destroyed_fraction, visible_norm, visible_cosine and per_token are:
+  // "column_space" (the projection onto col(W) above: exact for a linear head) or "jacobian" (the
+  // per-token Jacobian metric of analysis/jacobian_metric.h, for a head that is not linear; the
+  // update and spectrum fields stay those of G and the head matrix). With "jacobian",
+  // column_space_destroyed_fraction keeps the column-space figure it replaced (NaN otherwise).
+  std::string metric = "column_space";
+  double column_space_destroyed_fraction = std::numeric_limits<double>::quiet_NaN();
   double hidden_grad_norm = 0;  // ||G W||_F: the gradient the backbone receives (not in the JSON)
   PerTokenDestroyed per_token;
   UpdateMetrics update;

@@ -22,6 +22,8 @@ nlohmann::json to_json_value(const HeadMetrics& m) {
   j["visible_norm"] = num(m.visible_norm);
   j["destroyed_fraction"] = num(m.destroyed_fraction);
   j["visible_cosine"] = num(m.visible_cosine);
+  j["metric"] = m.metric;
+  j["column_space_destroyed_fraction"] = num(m.column_space_destroyed_fraction);
   j["per_token_destroyed"] = {{"mean", num(m.per_token.mean)},
                               {"p5", num(m.per_token.p5)},
                               {"p50", num(m.per_token.p50)},

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <string>
 
+#include "analysis/jacobian_metric.h"
 #include "autograd/ops.h"
 #include "tensor/ops.h"
 
@@ -111,10 +112,11 @@ BottleneckSample measure_bottleneck(const nn::LanguageModel& model, const nn::Ba
     }
     check_head_input(H, M);
     s.head = grad_metrics(G, H, basis, ho);
+    apply_exact_metric(s.head, head, hidden, G);  // the Jacobian figures for a head that is not linear
   }
   s.head.loss = s.loss;
   find_first_block(s, model.backbone()->first_layer_node());
-  if (opt.leak_test) {
+  if (opt.leak_test.value_or(!head.builtin())) {
     const auto tl = std::chrono::steady_clock::now();
     s.leak = leak_on_logits(head, hidden, targets, basis);
     s.has_leak = true;

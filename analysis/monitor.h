@@ -7,6 +7,7 @@
 //   mon.measure(first_batch, 0);                 // before training
 //   trainer.run(mon.callback());                 // then every 25 steps
 #include <functional>
+#include <optional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -25,7 +26,9 @@ struct BottleneckSample {
   // true: measured inside the head's fused loss (G chunk by chunk from linear_cross_entropy's
   // on_chunk; no [N, V] buffer); false: G from an unfused logits node
   bool fused = false;
-  HeadMetrics head;                 // H = head_input(hidden), W = head_matrix(), G d loss / d logits
+  // H = head_input(hidden), W = head_matrix(), G d loss / d logits; for a head that is not linear
+  // (nn::LMHead::linear) the destroyed figures are the per-token Jacobian ones (head.metric).
+  HeadMetrics head;
   NodeTrace trace;                  // one backward pass, every node
   std::string first_block_node;     // the first backbone layer's output node
   double first_block_relative = 0;  // its gradient norm / ||G||_F
@@ -47,7 +50,9 @@ struct MonitorOptions {
   // singular values of G to report; -1: all min(N, V) when the spectrum is exact (min(N, V) <=
   // 16384, HeadMetricsOptions::exact_spectrum_max_side), else the top 2 D + 8 (randomized)
   int64_t topk = -1;
-  bool leak_test = false; // also run the leak test at every measurement (it holds [N, V] logits)
+  // Also run the leak test at every measurement (it holds [N, V] logits). Unset: on for heads that
+  // are not built in (nn::LMHead::builtin), whose head_matrix() the analysis cannot vouch for.
+  std::optional<bool> leak_test;
   // Measure inside the head's fused loss when it has one (LMHead::fused_loss, no bias): the loss
   // and G come from one chunked linear_cross_entropy pass, the metrics from its chunks, the node
   // trace from that pass's backward (which has no logits node), the spectrum from G recomputed

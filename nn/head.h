@@ -47,6 +47,14 @@ class LMHead : public Module {
   // + head_bias(). The analysis then measures the head inside that fused pass.
   virtual bool fused_loss() const { return false; }
   virtual Tensor head_bias() const { return Tensor(); }  // [V] or undefined
+  // true when the logits are head_input(h) head_matrix()^T (+ head_bias()) with head_input linear
+  // in h: then every token's Jacobian dz/dh has its columns in col(head_matrix()), and the
+  // column-space metric is exact. Any other head (false, the default) is measured by the
+  // per-token Jacobian metric (analysis/jacobian_metric.h), which costs D forward passes more.
+  virtual bool linear() const { return false; }
+  // true for the heads this library defines; the analysis runs the leak test by default on the
+  // others (analysis::MonitorOptions::leak_test).
+  virtual bool builtin() const { return false; }
 
  protected:
   void check_hidden(const Tensor& h) const;  // last dim == d_model()
@@ -71,6 +79,8 @@ class FullHead : public LMHead {
   // linear_cross_entropy(h, weight, bias, targets, opt): no [N, V] logits.
   Tensor loss(const Tensor& h, const Tensor& targets, const LinearCrossEntropyOptions& opt) const override;
   bool fused_loss() const override { return true; }
+  bool linear() const override { return true; }
+  bool builtin() const override { return true; }
   Tensor head_bias() const override { return bias; }
   bool tied() const { return tied_; }
 
@@ -98,6 +108,8 @@ class FactorizedHead : public LMHead {
   // gradient flows back through the op's dH as in the unfused graph.
   Tensor loss(const Tensor& h, const Tensor& targets, const LinearCrossEntropyOptions& opt) const override;
   bool fused_loss() const override { return true; }
+  bool linear() const override { return true; }
+  bool builtin() const override { return true; }
 
   std::shared_ptr<Linear> down, up;
 };

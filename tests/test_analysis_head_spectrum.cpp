@@ -162,8 +162,11 @@ TEST_CASE("to_json: exactly the keys of issues 4 and 13, NaN as null", "[analysi
   const HeadMetrics m = head_metrics(rnd({10, 2}, 49), rnd({15, 2}, 50), rand_targets(10, 15, 51), o);
   const nlohmann::json j = nlohmann::json::parse(to_json(m));
   CHECK(keys(j) == std::set<std::string>{"tokens", "vocab", "dim", "loss", "logit_grad_norm", "visible_norm",
-                                         "destroyed_fraction", "visible_cosine", "per_token_destroyed", "update",
+                                         "destroyed_fraction", "visible_cosine", "metric",
+                                         "column_space_destroyed_fraction", "per_token_destroyed", "update",
                                          "spectrum"});
+  CHECK(j["metric"] == "column_space");
+  CHECK(j["column_space_destroyed_fraction"].is_null());
   CHECK(keys(j["per_token_destroyed"]) == std::set<std::string>{"mean", "p5", "p50", "p95"});
   CHECK(keys(j["update"]) == std::set<std::string>{"cosine", "backbone_term_norm", "head_term_norm", "rank_bound"});
   CHECK(keys(j["spectrum"]) == std::set<std::string>{"topk", "singular_values", "components_for_70",

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "analysis/head_bottleneck.h"
+#include "analysis/jacobian_metric.h"
 #include "analysis/monitor.h"
 #include "autograd/ops.h"
 #include "nn/head.h"
@@ -292,4 +293,59 @@ TEST_CASE("monitor: a custom head whose matrix has the wrong shape is named by i
                     StartsWith("head_metrics: basis (Q [8, 8], rank 8, of a [8, 32] matrix) does not match G [16, 32]: "
                                "Q must have G's V = 32 rows") &&
                         !Contains("W ["));
+}
+
+namespace {
+
+// A head that is not linear in h: z_v = (h . a_v)(h . b_v). Its Jacobian's column space moves with
+// h; head_matrix() returns A, a linearisation the column-space metric would (wrongly) trust.
+class QuadraticHead : public nn::LMHead {
+ public:
+  QuadraticHead(int64_t d, int64_t v, Generator& g) {
+    a = register_parameter("a", randn({v, d}, g, kFloat64, 0.0, 0.5));
+    b = register_parameter("b", randn({v, d}, g, kFloat64, 0.0, 0.5));
+  }
+  Tensor forward(const Tensor& h) const override {
+    return mul(matmul(h, transpose(a, 0, 1)), matmul(h, transpose(b, 0, 1)));
+  }
+  Tensor head_matrix() const override { return a; }
+  Tensor head_input(const Tensor& h) const override { return h; }
+  int64_t vocab() const override { return a.size(0); }
+  int64_t d_model() const override { return a.size(1); }
+  int64_t rank() const override { return a.size(1); }
+  std::string kind() const override { return "quadratic"; }
+  Tensor a, b;
+};
+
+}  // namespace
+
+TEST_CASE("monitor: a head that is not linear is measured by its Jacobian, with the leak test on by default",
+          "[analysis][monitor][jacobian]") {
+  const auto base = model_for("transformer", "full", false);
+  Generator g(3);
+  auto head = std::make_shared<QuadraticHead>(8, 50, g);
+  nn::LanguageModel model(base->backbone(), head, base->config());
+  const nn::Batch batch = batch_for(9);
+  const analysis::BottleneckSample s = analysis::measure_bottleneck(model, batch, 0);
+  CHECK(s.head.metric == "jacobian");
+  CHECK(s.has_leak);  // not a built-in head: on without being asked
+
+  // the same figures from the parts: G from the logits, then the Jacobian and column-space metrics
+  const Tensor hidden = model.hidden(batch.inputs);
+  const Tensor logits = head->forward(hidden);
+  const Tensor loss = cross_entropy(logits, op::reshape(batch.targets, {-1}));
+  const Tensor G = grad({loss}, {logits})[0];
+  const analysis::JacobianMetrics j = analysis::jacobian_destroyed(
+      [&](const Tensor& h) { return head->forward(h); }, detach(hidden), G);
+  const analysis::HeadMetrics c = analysis::grad_metrics(G, detach(hidden), analysis::head_basis(head->a));
+  CHECK(close(s.head.destroyed_fraction, j.destroyed_fraction));
+  CHECK(close(s.head.per_token.p50, j.per_token.p50));
+  CHECK(close(s.head.column_space_destroyed_fraction, c.destroyed_fraction));
+  CHECK(std::abs(j.destroyed_fraction - c.destroyed_fraction) > 1e-3);  // the two really differ here
+
+  // a built-in (linear) head: the column-space figure, no leak test unless asked
+  const analysis::BottleneckSample f = analysis::measure_bottleneck(*base, batch, 0);
+  CHECK(f.head.metric == "column_space");
+  CHECK(std::isnan(f.head.column_space_destroyed_fraction));
+  CHECK_FALSE(f.has_leak);
 }

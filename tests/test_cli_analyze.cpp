@@ -73,7 +73,8 @@ Run analyze(const std::vector<std::string>& args) {
 }
 
 const std::set<std::string> kTop = {"tokens", "vocab", "dim", "loss", "logit_grad_norm", "visible_norm",
-                                    "destroyed_fraction", "visible_cosine", "per_token_destroyed", "update",
+                                    "destroyed_fraction", "visible_cosine", "metric",
+                                    "column_space_destroyed_fraction", "per_token_destroyed", "update",
                                     "spectrum"};
 std::set<std::string> keys(const json& j) {
   std::set<std::string> out;

@@ -21,6 +21,7 @@
 
 #include "analysis/head_bottleneck.h"
 #include "analysis/head_json.h"
+#include "analysis/jacobian_metric.h"
 #include "analysis/node_trace.h"
 #include "autograd/ops.h"
 #include "demos/cli/commands.h"
@@ -130,7 +131,9 @@ void print_metrics(const analysis::HeadMetrics& m, DType dtype) {
   std::printf("  %-34s %.6g\n", "loss", m.loss);
   std::printf("  %-34s %.6g\n", "logit gradient ||G||_F", m.logit_grad_norm);
   std::printf("  %-34s %.6g\n", "visible ||G Q||_F", m.visible_norm);
-  std::printf("  %-34s %.6f\n", "destroyed fraction", m.destroyed_fraction);
+  std::printf("  %-34s %.6f (%s)\n", "destroyed fraction", m.destroyed_fraction,
+              m.metric == "jacobian" ? "per-token Jacobian metric: the head is not linear"
+                                     : "column-space metric: exact for a linear head");
   std::printf("  %-34s %.6f\n", "visible cosine", m.visible_cosine);
   std::printf("  %-34s mean %.4f  p5 %.4f  p50 %.4f  p95 %.4f\n", "per-token destroyed fraction", m.per_token.mean,
               m.per_token.p5, m.per_token.p50, m.per_token.p95);
@@ -287,6 +290,7 @@ nlohmann::json run_checkpoint(const Options& o, Device device) {
   const analysis::HeadBasis basis = analysis::head_basis(W);
   // G from the model's own backward pass (includes a head bias, if any); loss from the same pass
   analysis::HeadMetrics m = analysis::grad_metrics(G, H, basis, opts);
+  analysis::apply_exact_metric(m, *model->head(), hidden, G);  // the Jacobian figures for a non-linear head
   m.loss = loss_value;
   print_metrics(m, W.dtype());
 

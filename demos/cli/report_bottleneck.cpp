@@ -116,7 +116,10 @@ void print_summary(const BottleneckRun& run) {
   const nn::LMConfig& cfg = run.model;
   const nn::TrainConfig& tc = run.train;
   const BottleneckSample& fin = run.fin;
-  std::printf("\n%6s %8s %10s %9s %9s %12s\n", "step", "loss", "destroyed", "vis.cos", "upd.cos", "1st layer/G");
+  std::printf("\ndestroyed fraction: %s\n", fin.head.metric == "jacobian"
+                                                ? "per-token Jacobian metric (the head is not linear)"
+                                                : "column-space metric (exact: the head is linear)");
+  std::printf("%6s %8s %10s %9s %9s %12s\n", "step", "loss", "destroyed", "vis.cos", "upd.cos", "1st layer/G");
   for (const auto& s : run.samples)
     std::printf("%6ld %8.4f %10.4f %9.4f %9.4f %12.4e\n", static_cast<long>(s.step), s.loss, s.head.destroyed_fraction,
                 s.head.visible_cosine, s.head.update.cosine, s.first_block_relative);

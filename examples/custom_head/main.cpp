@@ -56,6 +56,8 @@ class ScaledBiasHead : public gs::nn::LMHead {
     return gs::op::mul(weight, gs::op::unsqueeze(gs::op::exp(log_scale), 1));
   }
   gs::Tensor head_input(const gs::Tensor& h) const override { return h; }
+  // z = h M^T + b with M = diag(s) W: linear in h, so the column-space metric of M is exact.
+  bool linear() const override { return true; }
   int64_t vocab() const override { return weight.size(0); }
   int64_t d_model() const override { return weight.size(1); }
   int64_t rank() const override { return weight.size(1); }
