@@ -4,6 +4,7 @@
 #include <ostream>
 
 #include "autograd/ops.h"
+#include "nn/head_registry.h"
 #include "nn/init.h"
 #include "tensor/ops.h"
 
@@ -79,6 +80,7 @@ const char* head_name(HeadKind kind) {
   switch (kind) {
     case HeadKind::full: return "full";
     case HeadKind::factorized: return "factorized";
+    case HeadKind::registered: return "registered";
   }
   fail("head_name", "not a HeadKind: ", static_cast<int>(kind));
 }
@@ -86,8 +88,10 @@ const char* head_name(HeadKind kind) {
 HeadKind parse_head(const std::string& name, std::string_view where) {
   if (name == "full") return HeadKind::full;
   if (name == "factorized") return HeadKind::factorized;
+  if (is_registered_head(name)) return HeadKind::registered;
   std::string valid;
   for (const auto& n : head_names()) valid += (valid.empty() ? "" : ", ") + n;
+  for (const auto& n : registered_head_names()) valid += ", " + n;
   fail(where, "unknown head '", name, "' (valid: ", valid, ")");
 }
 
@@ -97,13 +101,16 @@ std::shared_ptr<LMHead> make_head(HeadKind kind, int64_t d, int64_t v, int64_t r
   switch (kind) {
     case HeadKind::full: return std::make_shared<FullHead>(d, v, gen, false, dtype);
     case HeadKind::factorized: return std::make_shared<FactorizedHead>(d, rank, v, gen, dtype);
+    case HeadKind::registered: fail("make_head", "a registered head is built by name (make_head(name, ...))");
   }
   fail("make_head", "not a HeadKind: ", static_cast<int>(kind));
 }
 
 std::shared_ptr<LMHead> make_head(const std::string& name, int64_t d, int64_t v, int64_t rank, Generator& gen,
                                   DType dtype) {
-  return make_head(parse_head(name, "make_head"), d, v, rank, gen, dtype);
+  const HeadKind kind = parse_head(name, "make_head");
+  if (kind == HeadKind::registered) return make_registered_head(name, {d, v, rank, dtype}, gen);
+  return make_head(kind, d, v, rank, gen, dtype);
 }
 
 }  // namespace gs::nn

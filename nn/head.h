@@ -23,7 +23,9 @@
 namespace gs::nn {
 
 // The heads make_head() builds: HeadKind::full ("full"), HeadKind::factorized ("factorized").
-enum class HeadKind { full, factorized };
+// HeadKind::registered: a head registered by name from outside the library (nn/head_registry.h;
+// LMConfig::registered_head holds the name).
+enum class HeadKind { full, factorized, registered };
 
 class LMHead : public Module {
  public:
@@ -116,8 +118,9 @@ class FactorizedHead : public LMHead {
 
 // Names make_head() accepts, in a fixed order: {"full", "factorized"}.
 const std::vector<std::string>& head_names();
-// A kind's name ("full", "factorized"), and back. parse_head throws
-// "<where>: unknown head 'x' (valid: full, factorized)" for any other text.
+// A kind's name ("full", "factorized", "registered"), and back: parse_head maps a registered
+// head's name to HeadKind::registered, and throws "<where>: unknown head 'x' (valid: full,
+// factorized[, the registered names])" for any other text.
 const char* head_name(HeadKind kind);
 HeadKind parse_head(const std::string& name, std::string_view where = "LMConfig");
 std::ostream& operator<<(std::ostream& os, HeadKind kind);  // the name

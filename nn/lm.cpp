@@ -7,6 +7,7 @@
 #include <functional>
 
 #include "autograd/ops.h"
+#include "nn/head_registry.h"
 #include "tensor/ops.h"
 #include "tokenizer/tokenizer.h"
 
@@ -47,7 +48,16 @@ int64_t LMConfig::width_multiple() const {
   return backbone == BackboneKind::transformer ? std::max<int64_t>(1, n_head) : 1;
 }
 
-int64_t LMConfig::head_rank() const { return head == HeadKind::factorized ? rank : d_model; }
+int64_t LMConfig::head_rank() const {
+  return head == HeadKind::factorized || (head == HeadKind::registered && rank > 0) ? rank : d_model;
+}
+
+void LMConfig::set_head(const std::string& name, std::string_view where) {
+  head = parse_head(name, where);
+  registered_head = head == HeadKind::registered ? name : std::string();
+}
+
+std::string LMConfig::head_label() const { return head == HeadKind::registered ? registered_head : head_name(head); }
 
 BackboneConfig LMConfig::backbone_config() const {
   BackboneConfig b;
@@ -74,7 +84,9 @@ std::string fmt_gib(double bytes) {
 void LMConfig::validate() const {
   // the kinds themselves need no check: a name is refused where it is parsed (from_map, the CLI)
   if (head == HeadKind::factorized && rank < 1) fail("LMConfig", "a factorized head needs rank >= 1, got ", rank);
-  if (tied && head != HeadKind::full) fail("LMConfig", "tied embeddings need the full head, got head '", head, "'");
+  if (tied && head != HeadKind::full)
+    fail("LMConfig", "tied embeddings need the full head, got head '", head_label(), "'");
+  if (head == HeadKind::registered) parse_head(registered_head, "LMConfig");  // still registered?
   if (vocab <= 0 || d_model <= 0 || n_layer < 0 || n_head <= 0 || context <= 0 || mlp_ratio <= 0)
     fail("LMConfig", "sizes must be positive (n_layer >= 0), got vocab = ", vocab, ", d_model = ", d_model,
          ", n_layer = ", n_layer, ", n_head = ", n_head, ", context = ", context, ", mlp_ratio = ", mlp_ratio);
@@ -136,7 +148,7 @@ void check_config_fits_tensors(const LMConfig& cfg, const std::map<std::string, 
 std::map<std::string, std::string> LMConfig::to_map() const {
   auto b = [](bool v) { return std::string(v ? "true" : "false"); };
   return {{"backbone", backbone_name(backbone)},
-          {"head", head_name(head)},
+          {"head", head_label()},
           {"rank", std::to_string(rank)},
           {"vocab", std::to_string(vocab)},
           {"d_model", std::to_string(d_model)},
@@ -156,7 +168,7 @@ LMConfig LMConfig::from_map(const std::map<std::string, std::string>& m, bool st
   using Setter = std::function<void(const std::string&, const std::string&)>;
   const std::map<std::string, Setter> fields{
       {"backbone", [&](auto&, auto& v) { c.backbone = parse_backbone(v, "LMConfig"); }},
-      {"head", [&](auto&, auto& v) { c.head = parse_head(v, "LMConfig"); }},
+      {"head", [&](auto&, auto& v) { c.set_head(v, "LMConfig"); }},
       {"rank", [&](auto& k, auto& v) { c.rank = parse_int(k, v); }},
       {"vocab", [&](auto& k, auto& v) { c.vocab = parse_int(k, v); }},
       {"d_model", [&](auto& k, auto& v) { c.d_model = parse_int(k, v); }},
@@ -240,6 +252,8 @@ std::shared_ptr<LanguageModel> make_language_model(const LMConfig& cfg, Generato
   auto backbone = make_backbone(cfg.backbone, cfg.backbone_config(), gen);
   std::shared_ptr<LMHead> head;
   if (cfg.tied) head = std::make_shared<FullHead>(backbone->token_embedding());
+  else if (cfg.head == HeadKind::registered)
+    head = make_registered_head(cfg.registered_head, {cfg.d_model, cfg.vocab, cfg.rank, cfg.dtype}, gen);
   else head = make_head(cfg.head, cfg.d_model, cfg.vocab, cfg.rank, gen, cfg.dtype);
   return std::make_shared<LanguageModel>(std::move(backbone), std::move(head), cfg);
 }

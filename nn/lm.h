@@ -25,7 +25,8 @@ namespace gs::nn {
 struct LMConfig {
   BackboneKind backbone = BackboneKind::transformer;
   HeadKind head = HeadKind::full;
-  int64_t rank = 0;  // factorized head only (>= 1 there)
+  std::string registered_head;  // head == HeadKind::registered: its name (nn/head_registry.h)
+  int64_t rank = 0;  // factorized head (>= 1 there); passed to a registered head's factory
   int64_t vocab = 256;
   int64_t d_model = 64;
   int64_t n_layer = 2;
@@ -41,6 +42,11 @@ struct LMConfig {
   // (SpamLang and test models use their own symbol sets with the "byte" default).
   std::string tokenizer = "byte";
 
+  // The head by name: "full", "factorized" or a registered head's name (then head =
+  // HeadKind::registered, registered_head = name). Unknown names throw "<where>: unknown head ...".
+  void set_head(const std::string& name, std::string_view where = "LMConfig");
+  // The head's name: head_name(head), or registered_head for a registered head.
+  std::string head_label() const;
   BackboneConfig backbone_config() const;
   // The longest sequence the backbone accepts (Backbone::max_seq_len() of the model this config
   // builds): context for the transformer, kUnlimitedSeqLen for the recurrent backbones.

@@ -284,7 +284,7 @@ nlohmann::json run_checkpoint(const Options& o, Device device) {
   check_finite(ck_path, "head matrix W", op::to(W, Device::CPU));  // reads host memory
 
   std::printf("model: %s backbone, %s head (rank %ld), step %ld of %s; batch %ld x %ld of %s\n",
-              nn::backbone_name(cfg.backbone), nn::head_name(cfg.head), static_cast<long>(model->head()->rank()),
+              nn::backbone_name(cfg.backbone), cfg.head_label().c_str(), static_cast<long>(model->head()->rank()),
               static_cast<long>(ck.step), ck_path.c_str(), static_cast<long>(B), static_cast<long>(T), text_name.c_str());
   const auto opts = metrics_options(o, W.size(1), G.size(0), G.size(1));
   const analysis::HeadBasis basis = analysis::head_basis(W);

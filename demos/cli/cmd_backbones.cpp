@@ -78,7 +78,7 @@ int run_backbones(const Args& args) {
   const nn::TrainConfig& tc = cfg.train;
   std::printf("backbones: %s; V = %ld, D = %ld, %s head (k = %ld), %ld layers; %s; %ld seeds x %ld steps of %ld x %ld "
               "tokens -> %s\nsqrt(1 - k/V) = %.4f\n",
-              o.str("backbones").c_str(), long(c0.vocab), long(c0.d_model), nn::head_name(c0.head),
+              o.str("backbones").c_str(), long(c0.vocab), long(c0.d_model), c0.head_label().c_str(),
               long(c0.head_rank()), long(c0.n_layer), data.description.c_str(), long(cfg.seeds), long(tc.steps),
               long(tc.batch), long(tc.seq_len), dir.c_str(), analysis::random_direction_destroyed(c0.head_rank(), c0.vocab));
   std::fflush(stdout);

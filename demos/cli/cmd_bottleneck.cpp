@@ -53,7 +53,7 @@ int run_bottleneck(const Args& args) {
   const std::string dir = plan_run_dir("bottleneck", o.str("out"));  // checked; made when the results exist
 
   std::printf("gradscope bottleneck: %s backbone, %s head (k = %ld), V = %ld, D = %ld, %ld layers, %ld parameters\n",
-              nn::backbone_name(cfg.backbone), nn::head_name(cfg.head), static_cast<long>(model->head()->rank()),
+              nn::backbone_name(cfg.backbone), cfg.head_label().c_str(), static_cast<long>(model->head()->rank()),
               static_cast<long>(cfg.vocab), static_cast<long>(cfg.d_model), static_cast<long>(cfg.n_layer),
               static_cast<long>(model->parameter_count()));
   if (device != Device::CPU) std::printf("device: %s\n", device_name.c_str());

@@ -62,7 +62,7 @@ int run_train(const Args& args) {
       std::fprintf(stderr, "train --resume: %s\n", change.c_str());
   }
   std::printf("model: %s backbone, %s head, %ld parameters; %ld tokens of text\n",
-              nn::backbone_name(model->config().backbone), nn::head_name(model->config().head),
+              nn::backbone_name(model->config().backbone), model->config().head_label().c_str(),
               static_cast<long>(model->parameter_count()), static_cast<long>(n_tokens));
   if (device == Device::CUDA) std::printf("device: %s\n", device_label(device).c_str());
   if (trainer.step() > 0) std::printf("resumed at step %ld\n", static_cast<long>(trainer.step()));

@@ -20,7 +20,7 @@ nn::LMConfig model_config_from(const Options& o, int64_t vocab, const std::strin
   if (o.has("tokenizer") && !o.str("tokenizer").empty()) c.tokenizer = o.str("tokenizer");
   // the kinds after the numbers: a bad number is reported first, as when validate() checked names
   c.backbone = nn::parse_backbone(backbone.empty() ? o.str("backbone") : backbone);
-  c.head = nn::parse_head(o.str("head"));
+  c.set_head(o.str("head"), "--head");
   c.validate();
   // a factorized head D -> r -> V with r > D still has rank D: the --rank asked for cannot exist
   if (c.head == nn::HeadKind::factorized && c.rank > c.d_model)
@@ -50,7 +50,7 @@ nn::TokenStream load_text_stream(const std::string& path, const std::string& tok
 nlohmann::json config_json(const nn::LMConfig& c) {
   // the kinds and the dtype by name: nlohmann would write an enum as its number
   return {{"backbone", nn::backbone_name(c.backbone)},
-          {"head", nn::head_name(c.head)},
+          {"head", c.head_label()},
           {"rank", c.rank},
           {"vocab", c.vocab},
           {"d_model", c.d_model},

@@ -94,7 +94,7 @@ json backbones_config_json(const BackbonesConfig& cfg, const std::string& data, 
   std::vector<std::string> backbones;
   for (const nn::LMConfig& m : cfg.models) backbones.push_back(nn::backbone_name(m.backbone));
   return {{"backbones", backbones},    {"vocab", c0.vocab},   {"tokenizer", c0.tokenizer}, {"d_model", c0.d_model},
-          {"head", nn::head_name(c0.head)}, {"k", c0.head_rank()}, {"layers", c0.n_layer},
+          {"head", c0.head_label()}, {"k", c0.head_rank()}, {"layers", c0.n_layer},
           {"heads", c0.n_head},        {"data", data},        {"seeds", cfg.seeds},
           {"first_seed", c0.seed},     {"steps", tc.steps},   {"batch", tc.batch},
           {"seq_len", tc.seq_len},     {"lr", tc.lr},         {"every", cfg.monitor.every},

@@ -34,7 +34,7 @@ json equal_norm_json(const EqualNormSubject& s, const EqualNormResult& r) {
            {{"model", s.source},
             {"trained_steps", s.trained_steps},
             {"backbone", nn::backbone_name(mc.backbone)},
-            {"head", nn::head_name(mc.head)},
+            {"head", mc.head_label()},
             {"rank", mc.rank},
             {"vocab", mc.vocab},
             {"d_model", mc.d_model},
