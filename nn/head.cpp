@@ -5,6 +5,7 @@
 
 #include "autograd/ops.h"
 #include "nn/head_registry.h"
+#include "nn/heads_nonlinear.h"
 #include "nn/init.h"
 #include "tensor/ops.h"
 
@@ -72,7 +73,7 @@ Tensor FactorizedHead::loss(const Tensor& h, const Tensor& targets, const Linear
 }
 
 const std::vector<std::string>& head_names() {
-  static const std::vector<std::string> names{"full", "factorized"};
+  static const std::vector<std::string> names{"full", "factorized", "mos", "mlp", "sigsoftmax"};
   return names;
 }
 
@@ -80,6 +81,9 @@ const char* head_name(HeadKind kind) {
   switch (kind) {
     case HeadKind::full: return "full";
     case HeadKind::factorized: return "factorized";
+    case HeadKind::mos: return "mos";
+    case HeadKind::mlp: return "mlp";
+    case HeadKind::sigsoftmax: return "sigsoftmax";
     case HeadKind::registered: return "registered";
   }
   fail("head_name", "not a HeadKind: ", static_cast<int>(kind));
@@ -88,6 +92,9 @@ const char* head_name(HeadKind kind) {
 HeadKind parse_head(const std::string& name, std::string_view where) {
   if (name == "full") return HeadKind::full;
   if (name == "factorized") return HeadKind::factorized;
+  if (name == "mos") return HeadKind::mos;
+  if (name == "mlp") return HeadKind::mlp;
+  if (name == "sigsoftmax") return HeadKind::sigsoftmax;
   if (is_registered_head(name)) return HeadKind::registered;
   std::string valid;
   for (const auto& n : head_names()) valid += (valid.empty() ? "" : ", ") + n;
@@ -97,10 +104,14 @@ HeadKind parse_head(const std::string& name, std::string_view where) {
 
 std::ostream& operator<<(std::ostream& os, HeadKind kind) { return os << head_name(kind); }
 
-std::shared_ptr<LMHead> make_head(HeadKind kind, int64_t d, int64_t v, int64_t rank, Generator& gen, DType dtype) {
+std::shared_ptr<LMHead> make_head(HeadKind kind, int64_t d, int64_t v, int64_t rank, Generator& gen, DType dtype,
+                                  int64_t mixtures) {
   switch (kind) {
     case HeadKind::full: return std::make_shared<FullHead>(d, v, gen, false, dtype);
     case HeadKind::factorized: return std::make_shared<FactorizedHead>(d, rank, v, gen, dtype);
+    case HeadKind::mos: return std::make_shared<MixtureOfSoftmaxesHead>(d, v, mixtures, gen, dtype);
+    case HeadKind::mlp: return std::make_shared<MlpHead>(d, v, gen, dtype);
+    case HeadKind::sigsoftmax: return std::make_shared<SigsoftmaxHead>(d, v, gen, dtype);
     case HeadKind::registered: fail("make_head", "a registered head is built by name (make_head(name, ...))");
   }
   fail("make_head", "not a HeadKind: ", static_cast<int>(kind));

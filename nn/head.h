@@ -22,10 +22,11 @@
 
 namespace gs::nn {
 
-// The heads make_head() builds: HeadKind::full ("full"), HeadKind::factorized ("factorized").
+// The heads make_head() builds: HeadKind::full ("full"), HeadKind::factorized ("factorized"), and
+// the non-linear ones of nn/heads_nonlinear.h: mos, mlp, sigsoftmax.
 // HeadKind::registered: a head registered by name from outside the library (nn/head_registry.h;
 // LMConfig::registered_head holds the name).
-enum class HeadKind { full, factorized, registered };
+enum class HeadKind { full, factorized, mos, mlp, sigsoftmax, registered };
 
 class LMHead : public Module {
  public:
@@ -116,7 +117,7 @@ class FactorizedHead : public LMHead {
   std::shared_ptr<Linear> down, up;
 };
 
-// Names make_head() accepts, in a fixed order: {"full", "factorized"}.
+// Names make_head() accepts, in a fixed order: {"full", "factorized", "mos", "mlp", "sigsoftmax"}.
 const std::vector<std::string>& head_names();
 // A kind's name ("full", "factorized", "registered"), and back: parse_head maps a registered
 // head's name to HeadKind::registered, and throws "<where>: unknown head 'x' (valid: full,
@@ -125,9 +126,9 @@ const char* head_name(HeadKind kind);
 HeadKind parse_head(const std::string& name, std::string_view where = "LMConfig");
 std::ostream& operator<<(std::ostream& os, HeadKind kind);  // the name
 
-// full (rank ignored) or factorized (rank r >= 1).
+// full (rank ignored), factorized (rank r >= 1), mos (`mixtures` components), mlp, sigsoftmax.
 std::shared_ptr<LMHead> make_head(HeadKind kind, int64_t d_model, int64_t vocab, int64_t rank, Generator& gen,
-                                  DType dtype = kFloat32);
+                                  DType dtype = kFloat32, int64_t mixtures = 2);
 // By name; unknown names throw "make_head: unknown head 'x' (valid: full, factorized)".
 std::shared_ptr<LMHead> make_head(const std::string& name, int64_t d_model, int64_t vocab, int64_t rank,
                                   Generator& gen, DType dtype = kFloat32);

@@ -87,6 +87,8 @@ void LMConfig::validate() const {
   if (tied && head != HeadKind::full)
     fail("LMConfig", "tied embeddings need the full head, got head '", head_label(), "'");
   if (head == HeadKind::registered) parse_head(registered_head, "LMConfig");  // still registered?
+  if (head == HeadKind::mos && (mixtures < 1 || mixtures > 64))
+    fail("LMConfig", "a mos head needs 1 <= mixtures <= 64, got ", mixtures);
   if (vocab <= 0 || d_model <= 0 || n_layer < 0 || n_head <= 0 || context <= 0 || mlp_ratio <= 0)
     fail("LMConfig", "sizes must be positive (n_layer >= 0), got vocab = ", vocab, ", d_model = ", d_model,
          ", n_layer = ", n_layer, ", n_head = ", n_head, ", context = ", context, ", mlp_ratio = ", mlp_ratio);
@@ -150,6 +152,7 @@ std::map<std::string, std::string> LMConfig::to_map() const {
   return {{"backbone", backbone_name(backbone)},
           {"head", head_label()},
           {"rank", std::to_string(rank)},
+          {"mixtures", std::to_string(mixtures)},
           {"vocab", std::to_string(vocab)},
           {"d_model", std::to_string(d_model)},
           {"n_layer", std::to_string(n_layer)},
@@ -170,6 +173,7 @@ LMConfig LMConfig::from_map(const std::map<std::string, std::string>& m, bool st
       {"backbone", [&](auto&, auto& v) { c.backbone = parse_backbone(v, "LMConfig"); }},
       {"head", [&](auto&, auto& v) { c.set_head(v, "LMConfig"); }},
       {"rank", [&](auto& k, auto& v) { c.rank = parse_int(k, v); }},
+      {"mixtures", [&](auto& k, auto& v) { c.mixtures = parse_int(k, v); }},  // absent before the mos head: 2
       {"vocab", [&](auto& k, auto& v) { c.vocab = parse_int(k, v); }},
       {"d_model", [&](auto& k, auto& v) { c.d_model = parse_int(k, v); }},
       {"n_layer", [&](auto& k, auto& v) { c.n_layer = parse_int(k, v); }},
@@ -254,7 +258,7 @@ std::shared_ptr<LanguageModel> make_language_model(const LMConfig& cfg, Generato
   if (cfg.tied) head = std::make_shared<FullHead>(backbone->token_embedding());
   else if (cfg.head == HeadKind::registered)
     head = make_registered_head(cfg.registered_head, {cfg.d_model, cfg.vocab, cfg.rank, cfg.dtype}, gen);
-  else head = make_head(cfg.head, cfg.d_model, cfg.vocab, cfg.rank, gen, cfg.dtype);
+  else head = make_head(cfg.head, cfg.d_model, cfg.vocab, cfg.rank, gen, cfg.dtype, cfg.mixtures);
   return std::make_shared<LanguageModel>(std::move(backbone), std::move(head), cfg);
 }
 

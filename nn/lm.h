@@ -27,6 +27,7 @@ struct LMConfig {
   HeadKind head = HeadKind::full;
   std::string registered_head;  // head == HeadKind::registered: its name (nn/head_registry.h)
   int64_t rank = 0;  // factorized head (>= 1 there); passed to a registered head's factory
+  int64_t mixtures = 2;  // mos head: its number of softmax components K (1..64)
   int64_t vocab = 256;
   int64_t d_model = 64;
   int64_t n_layer = 2;

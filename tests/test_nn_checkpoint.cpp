@@ -377,6 +377,10 @@ TEST_CASE("checkpoints written by an earlier gradscope load into the typed model
     CHECK(ck.step == 1);
     for (const auto& [key, text] : cfg.to_map()) {
       INFO(key);
+      if (key == "mixtures") {  // added after these files were written: its default
+        CHECK(text == "2");
+        continue;
+      }
       REQUIRE(ck.config.count(key) == 1);
       CHECK(ck.config.at(key) == text);
     }

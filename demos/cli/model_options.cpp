@@ -10,6 +10,7 @@ namespace gs::cli {
 nn::LMConfig model_config_from(const Options& o, int64_t vocab, const std::string& backbone) {
   nn::LMConfig c;
   c.rank = o.integer("rank");
+  c.mixtures = o.integer("mixtures");
   c.vocab = vocab;
   c.d_model = o.integer("d-model");
   c.n_layer = o.integer("layers");
@@ -31,8 +32,9 @@ nn::LMConfig model_config_from(const Options& o, int64_t vocab, const std::strin
 
 void add_model_options(Options& o, bool backbone) {
   if (backbone) o.add("backbone", "transformer", "transformer | gru | ssm");
-  o.add("head", "full", "full | factorized")
+  o.add("head", "full", "full | factorized | mos | mlp | sigsoftmax (or a head registered by name)")
       .add("rank", "0", "rank r of a factorized head (D -> r -> V)")
+      .add("mixtures", "2", "softmax components K of a mos head")
       .add("d-model", "64", "hidden width D")
       .add("layers", "2", "backbone layers")
       .add("heads", "4", "attention heads (transformer)")
@@ -52,6 +54,7 @@ nlohmann::json config_json(const nn::LMConfig& c) {
   return {{"backbone", nn::backbone_name(c.backbone)},
           {"head", c.head_label()},
           {"rank", c.rank},
+          {"mixtures", c.mixtures},
           {"vocab", c.vocab},
           {"d_model", c.d_model},
           {"n_layer", c.n_layer},

@@ -235,7 +235,52 @@ def single_ops(dtype):
     return records
 
 
-CASES = {"mlp_ce": mlp_ce, "attention_like": attention_like, "ops": single_ops}
+# ---------------------------------------------------------------------------------------------
+# (d) the non-linear heads of nn/heads_nonlinear.h, each on the same hidden states and targets
+def heads_inputs():
+    N, D, V, K = 6, 5, 9, 2
+    inputs = {"h": randn((N, D), 401), "targets": torch.tensor([3, 0, -100, 8, 2, 3], dtype=torch.int64)}
+    s = 1 / math.sqrt(D)
+    inputs["mos.weight"] = randn((V, D), 402, s)
+    inputs["mos.gate.weight"] = randn((K, D), 403, s)
+    for k in range(K):
+        inputs[f"mos.proj{k}.weight"] = randn((D, D), 404 + 2 * k, s)
+        inputs[f"mos.proj{k}.bias"] = randn((D,), 405 + 2 * k, 0.1)
+    inputs["mlp.proj.weight"] = randn((D, D), 410, s)
+    inputs["mlp.proj.bias"] = randn((D,), 411, 0.1)
+    inputs["mlp.weight"] = randn((V, D), 412, s)
+    inputs["sigsoftmax.weight"] = randn((V, D), 413, s)
+    return inputs
+
+
+def heads(dtype):
+    out = []
+    for head in ("mos", "mlp", "sigsoftmax"):
+        t = leaves(heads_inputs(), dtype)
+        h = t["h"]
+        if head == "mos":
+            pi = torch.softmax(F.linear(h, t["mos.gate.weight"]), -1)
+            p = sum(pi[:, k:k + 1] * torch.softmax(torch.tanh(F.linear(h, t[f"mos.proj{k}.weight"], t[f"mos.proj{k}.bias"]))
+                                                    @ t["mos.weight"].T, -1) for k in range(pi.shape[1]))
+            logits = torch.log(p)
+        elif head == "mlp":
+            a = F.gelu(F.linear(h, t["mlp.proj.weight"], t["mlp.proj.bias"]), approximate="tanh")
+            logits = a @ t["mlp.weight"].T
+        else:
+            u = h @ t["sigsoftmax.weight"].T
+            logits = u + F.logsigmoid(u)
+        loss = F.cross_entropy(logits, t["targets"], ignore_index=-100, reduction="mean")
+        loss.backward()
+        params = [k for k in t if k.startswith(head + ".")]
+        if head == "mos":
+            out += [("h", h), ("targets", t["targets"])]
+        out += [(k, t[k]) for k in params] + [(head + ".logits", logits), (head + ".loss", loss),
+                                             (head + ".grad.h", h.grad)]
+        out += [(head + ".grad." + k[len(head) + 1:], t[k].grad) for k in params]
+    return out
+
+
+CASES = {"mlp_ce": mlp_ce, "attention_like": attention_like, "ops": single_ops, "heads": heads}
 # Integer inputs (int64 in both files), by the last part of their name: cross-entropy targets,
 # embedding indices and where's condition. Every other tensor has the file's float dtype.
 INT64_INPUTS = {"targets", "idx", "cond"}
