@@ -18,6 +18,7 @@ int run_train(const Args& args);
 int run_analyze(const Args& args);
 int run_spamlang(const Args& args);
 int run_head_rank(const Args& args);
+int run_remedies(const Args& args);
 int run_equal_norm(const Args& args);
 int run_bottleneck(const Args& args);
 int run_backbones(const Args& args);

@@ -34,6 +34,9 @@ const gs::cli::Command kCommands[] = {
      gs::cli::run_spamlang},
     {"head-rank", "factorized heads of several ranks, same budget: loss curves and the token-efficiency ratio",
      gs::cli::run_head_rank},
+    {"remedies", "every head (full, factorized, mos, mlp, sigsoftmax, registered) on the same data, measured "
+                 "exactly: destroyed fraction, leak test, SpamLang accuracy, loss, ms per step",
+     gs::cli::run_remedies},
     {"equal-norm", "direct logit step vs the logit change an SGD step through the network makes, at equal norm",
      gs::cli::run_equal_norm},
 };

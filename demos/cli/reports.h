@@ -10,6 +10,7 @@
 
 #include "analysis/backbones.h"
 #include "analysis/experiments.h"
+#include "analysis/remedies.h"
 #include "analysis/monitor.h"
 #include "nn/lm.h"
 #include "nn/trainer.h"
@@ -20,6 +21,11 @@ namespace gs::cli {
 // summary.csv, control.csv (with controls), loss_curves.csv, accuracy_heatmap and loss_curves plots.
 void report_spamlang(const analysis::SpamLangConfig& cfg, const analysis::SpamLangResult& res, const std::string& dir,
                      const std::string& json_path);
+
+// remedies: the comparison table on stdout; run.json, {"heads": [...]} to --json, remedies.csv,
+// the remedies plot.
+void report_remedies(const analysis::RemediesConfig& cfg, const std::vector<analysis::RemedyRun>& runs,
+                     const std::string& dir, const std::string& json_path);
 
 // head-rank: run.json (the same JSON to --json), loss_curves.csv, token_efficiency.csv, the
 // loss_curves plot; the token-efficiency table on stdout. `data` is "spamlang" or "text", `text`
