@@ -6,11 +6,13 @@
 //   5  a small MLP trained on XOR with nn::SGD: zero_grad, forward, backward, step
 // The code between the snippet markers is pasted into docs/TUTORIAL.md by scripts/make_tutorial,
 // next to this program's output, so the tutorial quotes code that compiled and ran.
+#include <cmath>
 #include <cstdio>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "autograd/jvp.h"
 #include "autograd/ops.h"
 #include "demos/tours/format.h"
 #include "demos/tours/tours.h"
@@ -167,6 +169,28 @@ int train_xor(std::ostream& out) {
   return ok ? 0 : 1;
 }
 
+int forward_mode(std::ostream& out) {
+  out << "\n== 6. forward mode: jvp gives J v in one pass ==\n";
+  int bad = 0;
+  // [snippet jvp]
+  const Tensor W = tensor({{1.0, 2.0}, {3.0, 4.0}, {5.0, 6.0}}, kFloat64);  // the head of section 4
+  const Tensor h = tensor({{1.0, -1.0}}, kFloat64);
+  auto head = [&](const std::vector<Tensor>& x) { return std::vector<Tensor>{tanh(matmul(x[0], transpose(W, 0, 1)))}; };
+  // J e_i for each input direction e_i: the columns of the Jacobian dz/dh [3, 2], one jvp each
+  for (const Tensor& e : {tensor({{1.0, 0.0}}, kFloat64), tensor({{0.0, 1.0}}, kFloat64)})
+    out << "jvp(head, h, " << values(e) << ") = " << values(jvp(head, {h}, {e})[0]) << "\n";
+  // the same Jacobian from reverse mode, one row per output: <u, J v> = <J^T u, v> for every u, v
+  const Tensor u = tensor({{1.0, 0.5, -1.0}}, kFloat64), v = tensor({{0.5, 2.0}}, kFloat64);
+  const Tensor Jv = jvp(head, {h}, {v})[0];
+  const Tensor hx = requires_grad(op::clone(h));
+  const Tensor JTu = gs::grad(head({hx}), {hx}, {u})[0];
+  out << "<u, J v> = " << num4(op::sum(op::mul(u, Jv)).item<double>()) << ", <J^T u, v> = "
+      << num4(op::sum(op::mul(JTu, v)).item<double>()) << "\n";
+  // [end]
+  bad += std::abs(op::sum(op::mul(u, Jv)).item<double>() - op::sum(op::mul(JTu, v)).item<double>()) > 1e-12;
+  return bad;
+}
+
 }  // namespace
 
 int tour_autograd(std::ostream& out) {
@@ -175,6 +199,7 @@ int tour_autograd(std::ostream& out) {
   bad += no_graph(out);
   bad += upstream(out);
   bad += train_xor(out);
+  bad += forward_mode(out);
   out << "\n" << (bad == 0 ? "every step behaved as described" : "SOME STEPS DID NOT BEHAVE AS DESCRIBED") << "\n";
   return bad == 0 ? 0 : 1;
 }
