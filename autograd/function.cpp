@@ -80,6 +80,8 @@ Tensor record_impl(const char* op, const Tensor& output, const Inputs& inputs, V
   node->name = scope.empty() ? std::string(op) : scope + "." + op;
   node->seq = g_seq.fetch_add(1, std::memory_order_relaxed);
   node->inputs.reserve(inputs.size());
+  node->input_shapes.reserve(inputs.size());
+  node->input_dtypes.reserve(inputs.size());
   for (const Tensor& t : inputs) {
     Edge e;
     if (t.defined() && requires_grad_flag(t)) {
