@@ -9,8 +9,10 @@
 #include <cstring>
 
 #include "autograd/ops.h"
+#include "comm/communicator.h"
 #include "nn/checkpoint.h"
 #include "nn/file_io.h"
+#include "tensor/ops.h"
 
 namespace gs::nn {
 namespace {
@@ -172,41 +174,91 @@ std::vector<std::string> Trainer::resume(const std::string& path, const ResumePo
   return changes;
 }
 
+comm::Communicator& Trainer::comm() const { return comm_ ? *comm_ : comm::world(); }
+void Trainer::set_communicator(comm::Communicator& c) { comm_ = &c; }
+int Trainer::world_size() const { return comm().size(); }
+bool Trainer::is_root() const { return comm().is_root(); }
+
+// Sums every parameter's gradient over the ranks and divides by their number: the gradient of the
+// global batch's mean loss when every rank's shard holds as many tokens (text batches do).
+void Trainer::all_reduce_gradients() {
+  comm::Communicator& c = comm();
+  const double inv = 1.0 / static_cast<double>(c.size());
+  for (const auto& [name, p] : model_->named_parameters()) {
+    const Tensor grad = grad_of(p);
+    if (!grad.defined()) continue;  // unused in this step on every rank (same graph everywhere)
+    if (grad.device() != Device::CPU)
+      fail("train", "data-parallel training of parameters on ", device_name(grad.device()),
+           " needs a device communicator (NCCL), not built yet; parameter ", name);
+    // a gradient accumulated as a view (a transposed product) is reduced in a packed copy
+    Tensor g = grad.is_contiguous() ? grad : op::contiguous(grad);
+    if (g.dtype() == kFloat32) {
+      c.all_reduce_sum(g.data<float>(), g.numel(), comm::Elem::f32);
+      float* d = g.data<float>();
+      for (int64_t i = 0; i < g.numel(); ++i) d[i] = static_cast<float>(d[i] * inv);
+    } else {
+      c.all_reduce_sum(g.data<double>(), g.numel(), comm::Elem::f64);
+      double* d = g.data<double>();
+      for (int64_t i = 0; i < g.numel(); ++i) d[i] *= inv;
+    }
+    if (!grad.is_contiguous()) op::copy_(grad, g);
+  }
+}
+
 std::vector<double> Trainer::run(const StepCallback& on_step) {
   std::vector<double> losses;
-  const bool tty = config_.progress && isatty(STDERR_FILENO);
+  comm::Communicator& c = comm();
+  const int ranks = c.size();
+  if (config_.batch % ranks != 0)
+    fail("train", "batch ", config_.batch, " is not a multiple of the ", ranks, " processes: each takes batch / ",
+         ranks, " sequences");
+  const bool progress = config_.progress && c.is_root();
+  const bool tty = progress && isatty(STDERR_FILENO);
   const auto t0 = std::chrono::steady_clock::now();
   int64_t tokens = 0;
   model_->train();
   while (step_ < config_.steps) {
     const double lr = schedule_.at(step_);
     opt_->lr = lr;
-    Batch b = data_.sample(config_.batch, config_.seq_len, data_gen_);
+    Batch b = data_.sample(config_.batch, config_.seq_len, data_gen_);  // the global batch, on every rank
+    if (ranks > 1) {  // this rank's consecutive share of its sequences
+      const int64_t per = config_.batch / ranks;
+      b = {op::contiguous(op::narrow(b.inputs, 0, c.rank() * per, per)),
+           op::contiguous(op::narrow(b.targets, 0, c.rank() * per, per))};
+    }
     LossOptions lo;
     lo.fused = config_.fused_loss;
     if (loss_chunk_hook) lo.on_chunk = loss_chunk_hook(step_ + 1, b);
     Tensor loss = model_->loss(b.inputs, b.targets, lo);
-    const double lv = loss.item<double>();
-    if (!std::isfinite(lv)) fail("train", "loss is ", lv, " at step ", step_ + 1, "; lower the learning rate");
+    double lv = loss.item<double>();
     backward(loss);
+    if (ranks > 1) {
+      all_reduce_gradients();
+      c.all_reduce_sum(&lv, 1, comm::Elem::f64);  // the mean over ranks of equal shards: the batch's mean
+      lv /= static_cast<double>(ranks);
+    }
+    // after the reduction: every rank sees the same value, and stops together
+    if (!std::isfinite(lv)) fail("train", "loss is ", lv, " at step ", step_ + 1, "; lower the learning rate");
     const double gnorm = config_.clip > 0 ? clip_grad_norm(model_->named_parameters(), config_.clip)
                                           : clip_grad_norm(model_->named_parameters(), INFINITY);
     opt_->step();
     opt_->zero_grad();
     ++step_;
     losses.push_back(lv);
-    tokens += b.inputs.numel();
+    tokens += b.inputs.numel() * ranks;
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const double tps = secs > 0 ? static_cast<double>(tokens) / secs : 0;
     if (on_step) on_step({step_, lv, lr, gnorm, tps, b});
-    if (config_.progress && (tty || step_ % std::max<int64_t>(1, config_.log_every) == 0 || step_ == config_.steps)) {
+    if (progress && (tty || step_ % std::max<int64_t>(1, config_.log_every) == 0 || step_ == config_.steps)) {
       const double per_step = secs / static_cast<double>(losses.size());
       progress_line(tty, step_, config_.steps, lv, tps, per_step * static_cast<double>(config_.steps - step_));
     }
-    if (!config_.checkpoint_path.empty() && config_.checkpoint_every > 0 && step_ % config_.checkpoint_every == 0)
+    if (!config_.checkpoint_path.empty() && config_.checkpoint_every > 0 && step_ % config_.checkpoint_every == 0 &&
+        c.is_root())
       save(config_.checkpoint_path);
   }
-  if (!config_.checkpoint_path.empty()) save(config_.checkpoint_path);
+  if (!config_.checkpoint_path.empty() && c.is_root()) save(config_.checkpoint_path);
+  if (ranks > 1) c.barrier();  // the checkpoint is complete before any rank returns
   return losses;
 }
 

@@ -15,6 +15,10 @@
 #include "nn/lm.h"
 #include "nn/optim.h"
 
+namespace gs::comm {
+class Communicator;
+}
+
 namespace gs::nn {
 
 struct TrainConfig {
@@ -68,6 +72,19 @@ class Trainer {
   std::vector<std::string> resume(const std::string& path) { return resume(path, ResumePolicy{}); }
   // Runs until config.steps steps are done; returns the losses of the steps run by this call.
   std::vector<double> run(const StepCallback& on_step = {});
+
+  // Data parallelism over the processes of a communicator (comm/communicator.h; by default
+  // comm::world(): every rank of mpirun, or this process alone). Every rank draws the same global
+  // batch of config.batch sequences and trains on its own config.batch / size consecutive ones;
+  // after the backward pass the gradients are summed over the ranks and divided by size, so a step
+  // is the step one process takes on the whole batch (up to the order of the sums), and the loss
+  // and tokens/s reported (run's losses, StepInfo) are the whole world's. Clipping uses the global
+  // gradient. Only rank 0 prints progress and writes checkpoints; every rank resumes from the same
+  // file, whatever the world size that wrote it. config.batch must be a multiple of the size.
+  // CPU only for now: parameters on a CUDA device with a world of more than one process throw.
+  void set_communicator(comm::Communicator& c);
+  int world_size() const;
+  bool is_root() const;
   void save(const std::string& path) const;
 
   // Optional: called before each step's loss with the 1-based number that step will have and its
@@ -89,6 +106,9 @@ class Trainer {
   LrSchedule schedule_;
   Generator data_gen_;
   int64_t step_ = 0;
+  comm::Communicator* comm_ = nullptr;  // null: comm::world(), looked up at the first use
+  comm::Communicator& comm() const;
+  void all_reduce_gradients();
   std::map<std::string, std::string> run_record_;  // run_record(config_, data_), hashed once
 };
 

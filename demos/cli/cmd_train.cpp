@@ -1,8 +1,11 @@
 // gradscope train: trains a language model on a text file (byte-level, V = 256) or the default
-// corpus (Debian's fortunes), with periodic checkpoints and --resume.
+// corpus (Debian's fortunes), with periodic checkpoints and --resume. Under `mpirun -np N` the
+// ranks train one model together (nn/trainer.h, data parallelism); rank 0 alone prints and writes.
 #include <cstdio>
 #include <stdexcept>
 #include <string>
+
+#include <nlohmann/json.hpp>
 
 #include "demos/cli/commands.h"
 #include "demos/cli/device_option.h"
@@ -24,6 +27,7 @@ int run_train(const Args& args) {
       .add("checkpoint", "", "checkpoint path (written atomically every --save-every steps and at the end)")
       .add("save-every", "100", "steps between checkpoints (>= 1; the last step always saves)")
       .flag("resume", "continue from --checkpoint (the run's settings and text must be the checkpoint's)")
+      .add("json", "", "write {\"world_size\", \"steps\": [{\"step\", \"loss\", \"tokens_per_s\"}]} to this file")
       .flag("allow-run-change", "with --resume: go on although --steps, --batch, --lr or the text differ from the "
                                 "run that wrote the checkpoint (printed); another model (--d-model, --seq-len, "
                                 "--seed, ...) is always refused");
@@ -49,6 +53,7 @@ int run_train(const Args& args) {
   if (tc.checkpoint_every < 1)
     throw std::runtime_error("option --save-every: must be >= 1, got " + std::to_string(tc.checkpoint_every));
   check_output_file("checkpoint", tc.checkpoint_path);  // not at the first save, steps later
+  check_output_file("json", o.str("json"));
   nn::TokenStream data = load_text_stream(o.str("text"), o.str("tokenizer"));
   const int64_t n_tokens = data.size();
   auto model = nn::make_language_model(model_config_from(o, data.vocab_size()));
@@ -61,15 +66,29 @@ int run_train(const Args& args) {
     for (const auto& change : trainer.resume(tc.checkpoint_path, policy))
       std::fprintf(stderr, "train --resume: %s\n", change.c_str());
   }
-  std::printf("model: %s backbone, %s head, %ld parameters; %ld tokens of text\n",
-              nn::backbone_name(model->config().backbone), model->config().head_label().c_str(),
-              static_cast<long>(model->parameter_count()), static_cast<long>(n_tokens));
-  if (device == Device::CUDA) std::printf("device: %s\n", device_label(device).c_str());
-  if (trainer.step() > 0) std::printf("resumed at step %ld\n", static_cast<long>(trainer.step()));
-  std::fflush(stdout);  // before the progress lines on stderr
-  const auto losses = trainer.run();
+  const bool root = trainer.is_root();
+  if (root) {
+    std::printf("model: %s backbone, %s head, %ld parameters; %ld tokens of text\n",
+                nn::backbone_name(model->config().backbone), model->config().head_label().c_str(),
+                static_cast<long>(model->parameter_count()), static_cast<long>(n_tokens));
+    if (trainer.world_size() > 1)
+      std::printf("data parallel: %d processes, %ld sequences each per step\n", trainer.world_size(),
+                  static_cast<long>(tc.batch / trainer.world_size()));
+    if (device == Device::CUDA) std::printf("device: %s\n", device_label(device).c_str());
+    if (trainer.step() > 0) std::printf("resumed at step %ld\n", static_cast<long>(trainer.step()));
+    std::fflush(stdout);  // before the progress lines on stderr
+  }
+  nlohmann::json steps = nlohmann::json::array();
+  const auto losses = trainer.run([&](const nn::StepInfo& s) {
+    steps.push_back({{"step", s.step}, {"loss", s.loss}, {"tokens_per_s", s.tokens_per_s}});
+  });
+  if (!root) return 0;
   if (!losses.empty()) std::printf("final loss %.4f after %ld steps\n", losses.back(), static_cast<long>(trainer.step()));
   if (!tc.checkpoint_path.empty()) std::printf("checkpoint: %s\n", tc.checkpoint_path.c_str());
+  if (!o.str("json").empty()) {
+    write_file_atomic(o.str("json"), nlohmann::json{{"world_size", trainer.world_size()}, {"steps", steps}}.dump(2) + "\n");
+    std::printf("json: %s\n", o.str("json").c_str());
+  }
   return 0;
 }
 

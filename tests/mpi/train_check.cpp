@@ -1,0 +1,79 @@
+// Run by ctest as `mpirun -np 2 train_check` in builds with MPI: data-parallel training over the
+// MPI world against the same run in one process. Both ranks train together on halves of each
+// global batch; rank 0 then trains the same model alone (a world of one) on whole batches, and the
+// per-step losses must agree within 1e-10 relative in float64 (only the order of the sums differs)
+// and 1e-3 in float32 (the rounding of that order, grown by 20 AdamW steps), and in float64 the
+// final parameters too (1e-10 of their largest magnitude). Not in float32: AdamW divides each
+// update by the root of its own second moment, so a gradient entry near zero whose sign the
+// rounding flips moves its parameter by about lr the other way (seen: 5.6e-4 of the scale).
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <memory>
+#include <vector>
+
+#include "autograd/ops.h"
+#include "comm/communicator.h"
+#include "nn/lm.h"
+#include "nn/trainer.h"
+#include "tensor/ops.h"
+
+using namespace gs;
+
+namespace {
+
+struct Run {
+  std::vector<double> losses;
+  std::vector<double> params;
+};
+
+Run train(DType dt, comm::Communicator& c) {
+  nn::LMConfig cfg;
+  cfg.vocab = 32, cfg.d_model = 16, cfg.n_layer = 1, cfg.n_head = 2, cfg.context = 8, cfg.dtype = dt, cfg.seed = 4;
+  auto model = nn::make_language_model(cfg);
+  std::vector<int64_t> tokens{1, 2};
+  while (tokens.size() < 3000) tokens.push_back((tokens[tokens.size() - 1] * 3 + tokens[tokens.size() - 2]) % cfg.vocab);
+  nn::TrainConfig tc;
+  tc.steps = 20, tc.batch = 8, tc.seq_len = 8, tc.lr = 3e-3, tc.warmup = 2, tc.progress = false, tc.seed = 9;
+  nn::Trainer t(model, nn::TokenStream(tokens, cfg.vocab), tc);
+  t.set_communicator(c);
+  Run r;
+  r.losses = t.run();
+  for (const auto& [name, p] : model->named_parameters())
+    for (double v : op::to(p, kFloat64).to_vector<double>()) r.params.push_back(v);
+  return r;
+}
+
+double max_rel(const std::vector<double>& a, const std::vector<double>& b) {
+  double scale = 0, diff = 0;
+  for (size_t i = 0; i < a.size(); ++i) scale = std::max(scale, std::abs(b[i])), diff = std::max(diff, std::abs(a[i] - b[i]));
+  return diff / std::max(scale, 1e-300);
+}
+
+}  // namespace
+
+int main() {
+  comm::Communicator& world = comm::world();
+  int bad = 0;
+  for (const auto& [dt, tol] : {std::pair{kFloat64, 1e-10}, std::pair{kFloat32, 1e-3}}) {
+    const Run dp = train(dt, world);
+    if (world.rank() != 0) continue;
+    auto one = comm::make_single();
+    const Run ref = train(dt, *one);
+    double loss_rel = 0;
+    for (size_t i = 0; i < ref.losses.size(); ++i)
+      loss_rel = std::max(loss_rel, std::abs(dp.losses[i] - ref.losses[i]) / std::abs(ref.losses[i]));
+    const double param_rel = max_rel(dp.params, ref.params);
+    const bool params_ok = dt == kFloat32 || param_rel <= tol;
+    const bool ok = dp.losses.size() == 20 && ref.losses.size() == 20 && loss_rel <= tol && params_ok &&
+                    ref.losses.back() < ref.losses.front();
+    std::printf("train_check %s: %d ranks vs 1 process, 20 steps: loss %.6f -> %.6f, max relative difference of the "
+                "losses %.2e, of the parameters %.2e (tolerance %.0e): %s\n",
+                dt == kFloat64 ? "float64" : "float32", world.size(), ref.losses.front(), ref.losses.back(), loss_rel,
+                param_rel, tol, ok ? "ok" : "FAILED");
+    bad += !ok;
+  }
+  world.barrier();
+  if (world.rank() == 0 && bad == 0) std::printf("train_check: data-parallel training matches one process\n");
+  return bad == 0 ? 0 : 1;
+}
