@@ -38,6 +38,15 @@ class Communicator {
   virtual void gather(const void* in, int64_t count, Elem e, void* out, int root) = 0;
   virtual void barrier() = 0;
 
+  // Nonblocking all_reduce_sum: starts the sum of buf over the ranks and returns at once; buf must
+  // stay untouched until wait(handle) returns, which holds the same timeout as the blocking
+  // collectives. progress() lets started collectives advance (MPI moves them only inside its
+  // calls): call it now and then while computing. Every rank must start the same sequence.
+  using Handle = int64_t;
+  virtual Handle start_all_reduce_sum(void* buf, int64_t count, Elem e) = 0;
+  virtual void wait(Handle h) = 0;
+  virtual void progress() {}
+
   bool is_root() const { return rank() == 0; }
 };
 

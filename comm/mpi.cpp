@@ -6,6 +6,7 @@
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -82,6 +83,27 @@ class Mpi final : public Communicator {
     MPI_Ibarrier(MPI_COMM_WORLD, &req);
     wait("barrier", 0, req);
   }
+  Handle start_all_reduce_sum(void* buf, int64_t count, Elem e) override {
+    if (count > INT_MAX)
+      throw std::invalid_argument("start_all_reduce_sum: " + std::to_string(count) + " elements (at most 2^31 - 1 at once)");
+    Pending p;
+    p.count = count;
+    MPI_Iallreduce(MPI_IN_PLACE, buf, static_cast<int>(count), type_of(e), MPI_SUM, MPI_COMM_WORLD, &p.req);
+    pending_.emplace(next_, p);
+    return next_++;
+  }
+  void wait(Handle h) override {
+    auto it = pending_.find(h);
+    if (it == pending_.end()) throw std::invalid_argument("wait: no collective started with handle " + std::to_string(h));
+    wait("all_reduce (started earlier)", it->second.count, it->second.req);
+    pending_.erase(it);
+  }
+  void progress() override {
+    for (auto& [h, p] : pending_) {
+      int done = 0;
+      if (p.req != MPI_REQUEST_NULL) MPI_Test(&p.req, &done, MPI_STATUS_IGNORE);
+    }
+  }
 
  private:
   void check_root(const char* what, int root) const {
@@ -112,6 +134,12 @@ class Mpi final : public Communicator {
 
   int rank_ = 0, size_ = 1;
   double timeout_ = 600;
+  struct Pending {
+    MPI_Request req = MPI_REQUEST_NULL;
+    int64_t count = 0;
+  };
+  std::map<Handle, Pending> pending_;
+  Handle next_ = 1;
 };
 
 }  // namespace

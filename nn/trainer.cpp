@@ -12,6 +12,7 @@
 #include "comm/communicator.h"
 #include "nn/checkpoint.h"
 #include "nn/file_io.h"
+#include "nn/grad_buckets.h"
 #include "tensor/ops.h"
 
 namespace gs::nn {
@@ -174,36 +175,14 @@ std::vector<std::string> Trainer::resume(const std::string& path, const ResumePo
   return changes;
 }
 
+Trainer::~Trainer() = default;
+Trainer::Trainer(Trainer&&) noexcept = default;
+Trainer& Trainer::operator=(Trainer&&) noexcept = default;
+
 comm::Communicator& Trainer::comm() const { return comm_ ? *comm_ : comm::world(); }
 void Trainer::set_communicator(comm::Communicator& c) { comm_ = &c; }
 int Trainer::world_size() const { return comm().size(); }
 bool Trainer::is_root() const { return comm().is_root(); }
-
-// Sums every parameter's gradient over the ranks and divides by their number: the gradient of the
-// global batch's mean loss when every rank's shard holds as many tokens (text batches do).
-void Trainer::all_reduce_gradients() {
-  comm::Communicator& c = comm();
-  const double inv = 1.0 / static_cast<double>(c.size());
-  for (const auto& [name, p] : model_->named_parameters()) {
-    const Tensor grad = grad_of(p);
-    if (!grad.defined()) continue;  // unused in this step on every rank (same graph everywhere)
-    if (grad.device() != Device::CPU)
-      fail("train", "data-parallel training of parameters on ", device_name(grad.device()),
-           " needs a device communicator (NCCL), not built yet; parameter ", name);
-    // a gradient accumulated as a view (a transposed product) is reduced in a packed copy
-    Tensor g = grad.is_contiguous() ? grad : op::contiguous(grad);
-    if (g.dtype() == kFloat32) {
-      c.all_reduce_sum(g.data<float>(), g.numel(), comm::Elem::f32);
-      float* d = g.data<float>();
-      for (int64_t i = 0; i < g.numel(); ++i) d[i] = static_cast<float>(d[i] * inv);
-    } else {
-      c.all_reduce_sum(g.data<double>(), g.numel(), comm::Elem::f64);
-      double* d = g.data<double>();
-      for (int64_t i = 0; i < g.numel(); ++i) d[i] *= inv;
-    }
-    if (!grad.is_contiguous()) op::copy_(grad, g);
-  }
-}
 
 std::vector<double> Trainer::run(const StepCallback& on_step) {
   std::vector<double> losses;
@@ -212,6 +191,7 @@ std::vector<double> Trainer::run(const StepCallback& on_step) {
   if (config_.batch % ranks != 0)
     fail("train", "batch ", config_.batch, " is not a multiple of the ", ranks, " processes: each takes batch / ",
          ranks, " sequences");
+  if (ranks > 1 && !buckets_) buckets_ = std::make_unique<GradBuckets>(model_->named_parameters(), c);
   const bool progress = config_.progress && c.is_root();
   const bool tty = progress && isatty(STDERR_FILENO);
   const auto t0 = std::chrono::steady_clock::now();
@@ -231,9 +211,10 @@ std::vector<double> Trainer::run(const StepCallback& on_step) {
     if (loss_chunk_hook) lo.on_chunk = loss_chunk_hook(step_ + 1, b);
     Tensor loss = model_->loss(b.inputs, b.targets, lo);
     double lv = loss.item<double>();
+    if (buckets_) buckets_->arm();
     backward(loss);
     if (ranks > 1) {
-      all_reduce_gradients();
+      buckets_->finish();
       c.all_reduce_sum(&lv, 1, comm::Elem::f64);  // the mean over ranks of equal shards: the batch's mean
       lv /= static_cast<double>(ranks);
     }

@@ -18,6 +18,9 @@
 namespace gs::comm {
 class Communicator;
 }
+namespace gs::nn {
+class GradBuckets;
+}
 
 namespace gs::nn {
 
@@ -56,6 +59,9 @@ using StepCallback = std::function<void(const StepInfo&)>;
 class Trainer {
  public:
   Trainer(std::shared_ptr<LanguageModel> model, TokenStream data, TrainConfig config);
+  ~Trainer();
+  Trainer(Trainer&&) noexcept;
+  Trainer& operator=(Trainer&&) noexcept;
   // Restores model, optimiser, step and data generator from a checkpoint written by this loop.
   // The checkpoint also records the run that wrote it (run_record below: the recipe and a
   // fingerprint of the data). A resume that would not continue that run (another --steps moves
@@ -76,7 +82,8 @@ class Trainer {
   // Data parallelism over the processes of a communicator (comm/communicator.h; by default
   // comm::world(): every rank of mpirun, or this process alone). Every rank draws the same global
   // batch of config.batch sequences and trains on its own config.batch / size consecutive ones;
-  // after the backward pass the gradients are summed over the ranks and divided by size, so a step
+  // during the backward pass the gradients are summed over the ranks in buckets (nn/grad_buckets.h:
+  // each bucket's collective starts as soon as its gradients are ready) and divided by size, so a step
   // is the step one process takes on the whole batch (up to the order of the sums), and the loss
   // and tokens/s reported (run's losses, StepInfo) are the whole world's. Clipping uses the global
   // gradient. Only rank 0 prints progress and writes checkpoints; every rank resumes from the same
@@ -108,7 +115,7 @@ class Trainer {
   int64_t step_ = 0;
   comm::Communicator* comm_ = nullptr;  // null: comm::world(), looked up at the first use
   comm::Communicator& comm() const;
-  void all_reduce_gradients();
+  std::unique_ptr<GradBuckets> buckets_;  // made at the first run() in a world of several ranks
   std::map<std::string, std::string> run_record_;  // run_record(config_, data_), hashed once
 };
 
