@@ -3,9 +3,11 @@
 #include <cstring>
 #include <exception>
 #include <new>
+#include <stdexcept>
 #include <string>
 
 #include "demos/cli/commands.h"
+#include "comm/communicator.h"
 #include "ops_cpu/gemm_backend.h"
 
 namespace {
@@ -58,6 +60,11 @@ int main(int argc, char** argv) {
     if (std::strcmp(c.name, name) != 0) continue;
     try {
       gs::cpu::gemm_backend();  // a bad GRADSCOPE_GEMM fails here, before any work
+      // Under mpirun only train splits its work over the ranks; any other command would run N
+      // copies writing the same outputs.
+      if (gs::comm::world().size() > 1 && std::strcmp(name, "train") != 0)
+        throw std::runtime_error("runs in one process; under mpirun only `gradscope train` is data-parallel so far "
+                                 "(start it without mpirun)");
       return c.run(gs::cli::Args(argv + 2, argv + argc));
     } catch (const std::bad_alloc&) {
       // a host allocation outside the tensor allocator (a std::vector of a huge batch): its own
