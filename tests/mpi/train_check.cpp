@@ -7,10 +7,14 @@
 // final parameters too (1e-10 of their largest magnitude). Not in float32: AdamW divides each
 // update by the root of its own second moment, so a gradient entry near zero whose sign the
 // rounding flips moves its parameter by about lr the other way (seen: 5.6e-4 of the scale).
+#include <unistd.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "autograd/ops.h"
@@ -29,7 +33,10 @@ struct Run {
   std::vector<double> params;
 };
 
-Run train(DType dt, comm::Communicator& c) {
+// checkpoint: saved every 10 steps; keep_10: where rank 0 copies the step-10 checkpoint (it is
+// overwritten at step 20). resume: continue from `checkpoint` instead.
+Run train(DType dt, comm::Communicator& c, const std::string& checkpoint = "", const std::string& keep_10 = "",
+          bool resume = false) {
   nn::LMConfig cfg;
   cfg.vocab = 32, cfg.d_model = 16, cfg.n_layer = 1, cfg.n_head = 2, cfg.context = 8, cfg.dtype = dt, cfg.seed = 4;
   auto model = nn::make_language_model(cfg);
@@ -37,10 +44,18 @@ Run train(DType dt, comm::Communicator& c) {
   while (tokens.size() < 3000) tokens.push_back((tokens[tokens.size() - 1] * 3 + tokens[tokens.size() - 2]) % cfg.vocab);
   nn::TrainConfig tc;
   tc.steps = 20, tc.batch = 8, tc.seq_len = 8, tc.lr = 3e-3, tc.warmup = 2, tc.progress = false, tc.seed = 9;
+  tc.checkpoint_path = checkpoint;
+  tc.checkpoint_every = 10;
   nn::Trainer t(model, nn::TokenStream(tokens, cfg.vocab), tc);
   t.set_communicator(c);
+  if (resume) {
+    t.resume(checkpoint);
+  }
   Run r;
-  r.losses = t.run();
+  r.losses = t.run([&](const nn::StepInfo& s) {
+    // the step-10 checkpoint is written after step 10's callback: copy it at step 11
+    if (s.step == 11 && !keep_10.empty() && c.is_root()) std::filesystem::copy_file(checkpoint, keep_10);
+  });
   for (const auto& [name, p] : model->named_parameters())
     for (double v : op::to(p, kFloat64).to_vector<double>()) r.params.push_back(v);
   return r;
@@ -110,6 +125,31 @@ int main() {
                 dt == kFloat64 ? "float64" : "float32", world.size(), ref.losses.front(), ref.losses.back(), loss_rel,
                 param_rel, tol, ok ? "ok" : "FAILED");
     bad += !ok;
+  }
+  // Resume at another world size: the ranks train together, writing a checkpoint at step 10 (rank 0
+  // writes it); one process resumes that checkpoint to step 20 and must land where 20 steps in one
+  // process land.
+  {
+    const std::string ck = "/tmp/gs_train_check_" + std::to_string(getppid()) + ".safetensors";
+    const std::string ck10 = ck + ".step10";
+    if (world.rank() == 0) std::filesystem::remove(ck10);
+    train(kFloat64, world, ck, ck10);
+    if (world.rank() == 0) {
+      auto one = comm::make_single();
+      Run resumed = train(kFloat64, *one, ck10, "", /*resume=*/true);
+      std::filesystem::remove(ck);
+      std::filesystem::remove(ck10);
+      const Run ref = train(kFloat64, *one);
+      double loss_rel = 0;
+      for (size_t i = 0; i < resumed.losses.size(); ++i)  // the resumed run's steps 11..20
+        loss_rel = std::max(loss_rel, std::abs(resumed.losses[i] - ref.losses[10 + i]) / std::abs(ref.losses[10 + i]));
+      const double param_rel = max_rel(resumed.params, ref.params);
+      const bool ok = resumed.losses.size() == 10 && loss_rel <= 1e-10 && param_rel <= 1e-10;
+      std::printf("train_check resume: 10 steps on %d ranks, resumed to 20 in one process: losses %.2e, parameters "
+                  "%.2e from the one-process run (tolerance 1e-10): %s\n",
+                  world.size(), loss_rel, param_rel, ok ? "ok" : "FAILED");
+      bad += !ok;
+    }
   }
   world.barrier();
   if (world.rank() == 0 && bad == 0) std::printf("train_check: data-parallel training matches one process\n");
