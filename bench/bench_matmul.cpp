@@ -102,6 +102,8 @@ void backends_table() {
       {"fc2 fwd  2048x256x1024 NT", 1, 2048, 256, 1024, false, true},
       {"fc1 dX   2048x256x1024 NN", 1, 2048, 256, 1024, false, false},
       {"fc1 dW   1024x256x2048 TN", 1, 1024, 256, 2048, true, false},
+      {"q dW     256x256x2048 TN", 1, 256, 256, 2048, true, false},
+      {"q dX     2048x256x256 NN", 1, 2048, 256, 256, false, false},
       {"head fwd 2048x8192x256 NT", 1, 2048, 8192, 256, false, true},
       {"head dW  8192x256x2048 TN", 1, 8192, 256, 2048, true, false},
       {"head fwd 2048x50257x256 NT", 1, 2048, 50257, 256, false, true},

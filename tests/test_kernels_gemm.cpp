@@ -79,7 +79,9 @@ void check_product(const T* A, int64_t lda, const T* B, int64_t ldb, const std::
 template <class T>
 void check_gemm_shapes(GemmBackend backend) {
   BackendScope scope(backend);
-  const Case cases[] = {{1, 1, 1}, {3, 5, 7}, {17, 9, 33}, {64, 48, 40}, {130, 70, 257}, {0, 4, 3}, {4, 0, 3}, {5, 6, 0}};
+  // {64, 48, 1500}: long and thin, the split-K path of oneDNN products at 2 threads (ops_cpu/gemm.cpp)
+  const Case cases[] = {{1, 1, 1},   {3, 5, 7}, {17, 9, 33}, {64, 48, 40}, {130, 70, 257},
+                        {64, 48, 1500}, {0, 4, 3}, {4, 0, 3}, {5, 6, 0}};
   unsigned seed = 1;
   for (const Case c : cases)
     for (bool ta : {false, true})
