@@ -5,7 +5,6 @@
 #include <stdexcept>
 #include <string>
 #include <type_traits>
-#include <vector>
 
 #ifdef GRADSCOPE_HAVE_ONEDNN
 #include <oneapi/dnnl/dnnl.h>
@@ -41,43 +40,6 @@ void check_onednn(dnnl_status_t st, int64_t M, int64_t N, int64_t K) {
 // time: below this many multiply-adds per product, the batch is spread over the OpenMP team instead,
 // one whole product per thread (bench_matmul, "backends").
 constexpr int64_t kSmallProductMacs = int64_t{1} << 22;
-
-// A long, thin product (a weight gradient dW [256, 256] = dY^T X over K = 2048 tokens) threads
-// badly inside oneDNN: its few M x N blocks leave the second thread idle or worse (bench_matmul,
-// "q dW 256x256x2048 TN": 190 GFLOP/s on one thread, 38 on two). Such products split K instead:
-// each thread multiplies its own slice of K on one thread, and the partial products are summed.
-bool split_k(int64_t M, int64_t N, int64_t K, int threads) {
-  return threads > 1 && K >= 1024 && M * N <= 512 * 512 && M * N * K > kSmallProductMacs;
-}
-
-// C = alpha op(A) op(B) + beta C as the sum over `threads` slices of K (split_k's case).
-dnnl_status_t onednn_sgemm_split_k(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
-                                   int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc,
-                                   int threads) {
-  std::vector<float> part(static_cast<size_t>((threads - 1) * M * N));
-  int bad = 0;
-#pragma omp parallel for schedule(static) num_threads(threads)
-  for (int t = 0; t < threads; ++t) {
-    const int64_t k0 = K * t / threads, k1 = K * (t + 1) / threads;
-    // the slice [k0, k1) of K: rows of a stored [K, .] operand, columns of a stored [., K] one
-    const float* a = ta ? A + k0 * lda : A + k0;
-    const float* b = tb ? B + k0 : B + k0 * ldb;
-    const dnnl_status_t st = t == 0 ? onednn_sgemm(ta, tb, M, N, k1 - k0, alpha, a, lda, b, ldb, beta, C, ldc)
-                                    : onednn_sgemm(ta, tb, M, N, k1 - k0, alpha, a, lda, b, ldb, 0.0f,
-                                                   part.data() + (t - 1) * M * N, N);
-    if (st != dnnl_success) {
-#pragma omp atomic write
-      bad = int(st);
-    }
-  }
-  if (bad) return dnnl_status_t(bad);
-  for (int t = 1; t < threads; ++t) {
-    const float* p = part.data() + (t - 1) * M * N;
-    for (int64_t i = 0; i < M; ++i)
-      for (int64_t j = 0; j < N; ++j) C[i * ldc + j] += p[i * N + j];
-  }
-  return dnnl_success;
-}
 #endif
 
 }  // namespace
@@ -92,13 +54,8 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, 
   const int64_t la = lda > 0 ? lda : 1, lb = ldb > 0 ? ldb : 1;
   if constexpr (std::is_same_v<T, float>) {
 #ifdef GRADSCOPE_HAVE_ONEDNN
-    if (gemm_backend() == GemmBackend::onednn) {
-      const int threads = num_threads();
-      if (split_k(M, N, K, threads))
-        return check_onednn(onednn_sgemm_split_k(trans_a, trans_b, M, N, K, alpha, A, la, B, lb, beta, C, ldc, threads),
-                            M, N, K);
+    if (gemm_backend() == GemmBackend::onednn)
       return check_onednn(onednn_sgemm(trans_a, trans_b, M, N, K, alpha, A, la, B, lb, beta, C, ldc), M, N, K);
-    }
 #endif
     cblas_sgemm(CblasRowMajor, ta, tb, (blasint)M, (blasint)N, (blasint)K, alpha, A, (blasint)la, B,
                 (blasint)lb, beta, C, (blasint)ldc);
