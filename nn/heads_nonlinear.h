@@ -27,53 +27,45 @@
 
 namespace gs::nn {
 
-class MixtureOfSoftmaxesHead : public LMHead {
+// What the three share: the output matrix W [V, D] ("weight", registered by each head in its own
+// parameter order) as head_matrix(), h itself as head_input(), and the sizes read off W.
+class OutputMatrixHead : public LMHead {
  public:
-  MixtureOfSoftmaxesHead(int64_t d_model, int64_t vocab, int64_t components, Generator& gen, DType dtype = kFloat32);
-  Tensor forward(const Tensor& h) const override;
   Tensor head_matrix() const override { return weight; }
   Tensor head_input(const Tensor& h) const override { return h; }
   int64_t vocab() const override { return weight.size(0); }
   int64_t d_model() const override { return weight.size(1); }
   int64_t rank() const override { return weight.size(1); }
-  std::string kind() const override { return "mos"; }
   bool builtin() const override { return true; }
-  int64_t components() const { return static_cast<int64_t>(proj.size()); }
 
   Tensor weight;
+};
+
+class MixtureOfSoftmaxesHead : public OutputMatrixHead {
+ public:
+  MixtureOfSoftmaxesHead(int64_t d_model, int64_t vocab, int64_t components, Generator& gen, DType dtype = kFloat32);
+  Tensor forward(const Tensor& h) const override;
+  std::string kind() const override { return "mos"; }
+  int64_t components() const { return static_cast<int64_t>(proj.size()); }
+
   std::shared_ptr<Linear> gate;
   std::vector<std::shared_ptr<Linear>> proj;
 };
 
-class MlpHead : public LMHead {
+class MlpHead : public OutputMatrixHead {
  public:
   MlpHead(int64_t d_model, int64_t vocab, Generator& gen, DType dtype = kFloat32);
   Tensor forward(const Tensor& h) const override;
-  Tensor head_matrix() const override { return weight; }
-  Tensor head_input(const Tensor& h) const override { return h; }
-  int64_t vocab() const override { return weight.size(0); }
-  int64_t d_model() const override { return weight.size(1); }
-  int64_t rank() const override { return weight.size(1); }
   std::string kind() const override { return "mlp"; }
-  bool builtin() const override { return true; }
 
   std::shared_ptr<Linear> proj;
-  Tensor weight;
 };
 
-class SigsoftmaxHead : public LMHead {
+class SigsoftmaxHead : public OutputMatrixHead {
  public:
   SigsoftmaxHead(int64_t d_model, int64_t vocab, Generator& gen, DType dtype = kFloat32);
   Tensor forward(const Tensor& h) const override;
-  Tensor head_matrix() const override { return weight; }
-  Tensor head_input(const Tensor& h) const override { return h; }
-  int64_t vocab() const override { return weight.size(0); }
-  int64_t d_model() const override { return weight.size(1); }
-  int64_t rank() const override { return weight.size(1); }
   std::string kind() const override { return "sigsoftmax"; }
-  bool builtin() const override { return true; }
-
-  Tensor weight;
 };
 
 }  // namespace gs::nn
