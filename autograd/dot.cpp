@@ -175,7 +175,7 @@ std::string to_dot(const Tensor& root, const DotOptions& opt) {
         const bool first = !handles.count(e.leaf.get());
         const std::string lid = handle_of(e.leaf.get(), 'l');
         if (first) {
-          std::string ll = clean(names.of(e.leaf.get())) + "\\n" + shape_str(n->input_shapes[i]);
+          std::string ll = clean(names.of(e.leaf.get())) + "\\n" + shape_str(n->inputs[i].shape);
           if (opt.grads)
             if (auto it = opt.grads->leaves.find(e.leaf.get()); it != opt.grads->leaves.end())
               ll += grad_line(it->second, negligible);

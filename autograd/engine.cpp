@@ -51,9 +51,15 @@ struct Pass {
   bool retain_graph;
   Capture* capture;      // null for backward()
   bool anomaly = false;  // read once, when the nodes start to run
-  std::unordered_map<Node*, int> deps;
+  // One entry per node reached, holding everything the pass keeps about it: one hash-map node
+  // per graph node instead of one in each of three maps (this is the engine's per-op overhead).
+  struct NodeState {
+    int deps = 0;       // edges still to deliver into it
+    bool seen = false;  // pushed on count_edges' stack already
+    Tensor buf;         // its incoming gradient summed so far (undefined: none yet)
+  };
+  std::unordered_map<Node*, NodeState> nodes;
   std::unordered_map<AutogradMeta*, int> leaf_deps;
-  std::unordered_map<Node*, Tensor> buf;
   std::unordered_map<AutogradMeta*, Tensor> leaf_buf;
   std::vector<std::shared_ptr<AutogradMeta>> leaves;  // in first-seen order; held for the pass
   std::priority_queue<Node*, std::vector<Node*>, Newer> ready;
@@ -62,20 +68,22 @@ struct Pass {
 // Step 1, with an explicit stack so that a 100k-node chain cannot overflow the call stack.
 void count_edges(Pass& p, const std::vector<Tensor>& roots) {
   std::vector<Node*> stack;
-  std::unordered_map<Node*, bool> seen;
   for (const Tensor& r : roots)
-    if (auto fn = grad_fn(r); fn && !seen[fn.get()]) {
-      seen[fn.get()] = true;
-      stack.push_back(fn.get());
+    if (auto fn = grad_fn(r)) {
+      if (auto& s = p.nodes[fn.get()]; !s.seen) {
+        s.seen = true;
+        stack.push_back(fn.get());
+      }
     }
   while (!stack.empty()) {
     Node* n = stack.back();
     stack.pop_back();
     for (const Edge& e : n->inputs) {
       if (e.fn) {
-        ++p.deps[e.fn.get()];
-        if (!seen[e.fn.get()]) {
-          seen[e.fn.get()] = true;
+        auto& s = p.nodes[e.fn.get()];
+        ++s.deps;
+        if (!s.seen) {
+          s.seen = true;
           stack.push_back(e.fn.get());
         }
       } else if (e.leaf) {
@@ -118,7 +126,8 @@ void seed_roots(Pass& p, const std::vector<Tensor>& roots, const std::vector<Ten
     const Tensor& r = roots[i];
     Tensor g = root_gradient(r, root_grads[i]);
     if (auto fn = grad_fn(r)) {
-      p.buf[fn.get()] = add_grads(p.buf[fn.get()], g);
+      Tensor& buf = p.nodes[fn.get()].buf;
+      buf = add_grads(buf, g);
     } else {
       auto m = r.impl()->autograd;
       if (p.leaf_deps[m.get()]++ == 0) p.leaves.push_back(m);
@@ -126,17 +135,14 @@ void seed_roots(Pass& p, const std::vector<Tensor>& roots, const std::vector<Ten
       if (--p.leaf_deps[m.get()] == 0) finish_leaf(p, m.get());
     }
   }
-  for (auto& [n, g] : p.buf)
-    if (p.deps[n] == 0) p.ready.push(n);
+  for (auto& [n, s] : p.nodes)
+    if (s.buf.defined() && s.deps == 0) p.ready.push(n);
 }
 
 // The node's summed incoming gradient, taken out of the buffer (undefined if none arrived).
 Tensor take_gradient(Pass& p, Node* n) {
   Tensor g;
-  if (auto it = p.buf.find(n); it != p.buf.end()) {
-    g = std::move(it->second);
-    p.buf.erase(it);
-  }
+  if (auto it = p.nodes.find(n); it != p.nodes.end()) g = std::move(it->second.buf);
   return g;
 }
 
@@ -178,12 +184,12 @@ Grads run_node(Pass& p, Node& n, Tensor& g) {
 // After every vjp: a gradient must have its input's shape and dtype, and the error names the op.
 void check_vjp_result(const Node& n, size_t i, const Tensor& gi, bool anomaly) {
   if (!gi.defined()) return;
-  if (gi.shape() != n.input_shapes[i])
+  if (gi.shape() != n.inputs[i].shape)
     fail("backward", "vjp of '", n.op, "' (node '", n.name, "') returned a gradient of shape ",
-         shape_str(gi.shape()), " for input ", i, " of shape ", shape_str(n.input_shapes[i]));
-  if (gi.dtype() != n.input_dtypes[i])
+         shape_str(gi.shape()), " for input ", i, " of shape ", shape_str(n.inputs[i].shape));
+  if (gi.dtype() != n.inputs[i].dtype)
     fail("backward", "vjp of '", n.op, "' (node '", n.name, "') returned ", dtype_name(gi.dtype()),
-         " for input ", i, " of dtype ", dtype_name(n.input_dtypes[i]));
+         " for input ", i, " of dtype ", dtype_name(n.inputs[i].dtype));
   if (anomaly) check_finite_backward(n.op, n.name, "gradient for an input", gi);
 }
 
@@ -192,8 +198,9 @@ void check_vjp_result(const Node& n, size_t i, const Tensor& gi, bool anomaly) {
 void deliver(Pass& p, const Edge& e, const Tensor& gi) {
   if (e.fn) {
     Node* t = e.fn.get();
-    if (gi.defined()) p.buf[t] = add_grads(p.buf[t], gi);
-    if (--p.deps[t] == 0) p.ready.push(t);
+    auto& s = p.nodes[t];
+    if (gi.defined()) s.buf = add_grads(s.buf, gi);
+    if (--s.deps == 0) p.ready.push(t);
   } else {
     AutogradMeta* m = e.leaf.get();
     if (gi.defined()) p.leaf_buf[m] = add_grads(p.leaf_buf[m], gi);

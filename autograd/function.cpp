@@ -65,7 +65,7 @@ Tensor output_tangent(const char* op, const Tensor& output, const Inputs& inputs
 }
 
 template <class Inputs>
-Tensor record_impl(const char* op, const Tensor& output, const Inputs& inputs, VjpFn vjp, const JvpRef& jvp) {
+Tensor record_impl(const char* op, Tensor output, const Inputs& inputs, VjpFn vjp, const JvpRef& jvp) {
   check_registered(op);
   // Outside jvp() this is one thread-local read: reverse mode pays nothing for forward mode.
   const Tensor tangent = detail::forward_level() != 0 ? output_tangent(op, output, inputs, jvp) : Tensor();
@@ -80,27 +80,28 @@ Tensor record_impl(const char* op, const Tensor& output, const Inputs& inputs, V
   node->name = scope.empty() ? std::string(op) : scope + "." + op;
   node->seq = g_seq.fetch_add(1, std::memory_order_relaxed);
   node->inputs.reserve(inputs.size());
-  node->input_shapes.reserve(inputs.size());
-  node->input_dtypes.reserve(inputs.size());
   for (const Tensor& t : inputs) {
-    Edge e;
-    if (t.defined() && requires_grad_flag(t)) {
+    Edge& e = node->inputs.emplace_back();
+    if (!t.defined()) continue;
+    if (requires_grad_flag(t)) {
       auto& m = t.impl()->autograd;
       if (m->grad_fn) e.fn = m->grad_fn;
       else e.leaf = m;
     }
-    node->inputs.push_back(std::move(e));
-    node->input_shapes.push_back(t.defined() ? t.shape() : Shape{});
-    node->input_dtypes.push_back(t.defined() ? t.dtype() : DType::Float32);
+    e.shape = t.shape();
+    e.dtype = t.dtype();
   }
   node->output_shape = output.shape();
   node->output_dtype = output.dtype();
   node->vjp = std::move(vjp);
   if (is_anomaly_enabled()) check_finite_forward(op, node->name, output);
 
-  // The output gets its own TensorImpl: an op may return one of its inputs unchanged
-  // (contiguous() of a contiguous tensor), which must not overwrite that input's grad_fn.
-  auto impl = std::make_shared<TensorImpl>(*output.impl());
+  // The output gets a TensorImpl of its own: an op may return one of its inputs unchanged
+  // (contiguous() of a contiguous tensor), which must not overwrite that input's grad_fn. When
+  // this call holds the only handle, nothing else can see the impl, and it is reused.
+  std::shared_ptr<TensorImpl> impl = output.impl_ptr().use_count() == 1
+                                         ? std::shared_ptr<TensorImpl>(output.impl_ptr())
+                                         : std::make_shared<TensorImpl>(*output.impl());
   auto meta = std::make_shared<AutogradMeta>();
   meta->requires_grad = true;
   meta->grad_fn = node;
@@ -116,17 +117,17 @@ Tensor record_impl(const char* op, const Tensor& output, const Inputs& inputs, V
 
 }  // namespace
 
-Tensor record(const char* op, const Tensor& output, std::initializer_list<Tensor> inputs, VjpFn vjp) {
-  return record_impl(op, output, inputs, std::move(vjp), JvpRef());
+Tensor record(const char* op, Tensor output, std::initializer_list<Tensor> inputs, VjpFn vjp) {
+  return record_impl(op, std::move(output), inputs, std::move(vjp), JvpRef());
 }
-Tensor record(const char* op, const Tensor& output, const std::vector<Tensor>& inputs, VjpFn vjp) {
-  return record_impl(op, output, inputs, std::move(vjp), JvpRef());
+Tensor record(const char* op, Tensor output, const std::vector<Tensor>& inputs, VjpFn vjp) {
+  return record_impl(op, std::move(output), inputs, std::move(vjp), JvpRef());
 }
-Tensor record(const char* op, const Tensor& output, std::initializer_list<Tensor> inputs, VjpFn vjp, JvpRef jvp) {
-  return record_impl(op, output, inputs, std::move(vjp), jvp);
+Tensor record(const char* op, Tensor output, std::initializer_list<Tensor> inputs, VjpFn vjp, JvpRef jvp) {
+  return record_impl(op, std::move(output), inputs, std::move(vjp), jvp);
 }
-Tensor record(const char* op, const Tensor& output, const std::vector<Tensor>& inputs, VjpFn vjp, JvpRef jvp) {
-  return record_impl(op, output, inputs, std::move(vjp), jvp);
+Tensor record(const char* op, Tensor output, const std::vector<Tensor>& inputs, VjpFn vjp, JvpRef jvp) {
+  return record_impl(op, std::move(output), inputs, std::move(vjp), jvp);
 }
 
 Tensor add_tangents(const Tensor& a, const Tensor& b) {

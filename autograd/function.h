@@ -49,11 +49,14 @@ class JvpRef {
 };
 
 // op must be listed in autograd/registry.cpp (throws otherwise: every op needs a gradcheck case).
-Tensor record(const char* op, const Tensor& output, std::initializer_list<Tensor> inputs, VjpFn vjp);
-Tensor record(const char* op, const Tensor& output, const std::vector<Tensor>& inputs, VjpFn vjp);
+// output is taken by value: when the caller hands over the only handle (a temporary, or
+// std::move), the result reuses its TensorImpl instead of copying it; an output that something
+// else still holds (one of the inputs returned as is) gets a new TensorImpl of its own.
+Tensor record(const char* op, Tensor output, std::initializer_list<Tensor> inputs, VjpFn vjp);
+Tensor record(const char* op, Tensor output, const std::vector<Tensor>& inputs, VjpFn vjp);
 // The same with a forward-mode rule (every built-in op has one).
-Tensor record(const char* op, const Tensor& output, std::initializer_list<Tensor> inputs, VjpFn vjp, JvpRef jvp);
-Tensor record(const char* op, const Tensor& output, const std::vector<Tensor>& inputs, VjpFn vjp, JvpRef jvp);
+Tensor record(const char* op, Tensor output, std::initializer_list<Tensor> inputs, VjpFn vjp, JvpRef jvp);
+Tensor record(const char* op, Tensor output, const std::vector<Tensor>& inputs, VjpFn vjp, JvpRef jvp);
 
 // A tensor kept for backward: same data, no autograd link (so saving an op's own output does not
 // make a cycle node -> output -> node).

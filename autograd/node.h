@@ -16,9 +16,12 @@ using VjpFn = std::function<Grads(const Tensor& grad_output)>;
 
 // Where an input's gradient goes: into another node, or into a leaf's .grad; neither when the
 // input does not require grad.
+// The input's shape and dtype ride along: backward checks every vjp result against them.
 struct Edge {
   std::shared_ptr<Node> fn;
   std::shared_ptr<AutogradMeta> leaf;
+  Shape shape;
+  DType dtype = DType::Float32;
   bool active() const { return fn || leaf; }
 };
 
@@ -32,9 +35,7 @@ struct Node {
   std::string op;    // "matmul"
   std::string name;  // "head.logits" (defaults to the name scope + op)
   uint64_t seq = 0;  // creation order; backward runs in decreasing seq among ready nodes
-  std::vector<Edge> inputs;
-  std::vector<Shape> input_shapes;
-  std::vector<DType> input_dtypes;
+  std::vector<Edge> inputs;  // one per input, in the op's argument order
   Shape output_shape;
   DType output_dtype = DType::Float32;
   VjpFn vjp;  // holds the saved tensors; reset by release()

@@ -31,24 +31,34 @@ struct Plan {
 
 Plan plan(const char* op, const Shape& out, std::initializer_list<const Tensor*> ins) {
   if (out.size() > 16) fail(op, "tensors of more than 16 dims are not supported, got ", shape_str(out));
-  Plan p;
-  std::vector<Shape> st;
-  for (const Tensor* t : ins) st.push_back(expand(*t, out).strides());
+  // Each operand's strides against `out`, right-aligned, 0 on broadcast dims (the caller has
+  // checked that the shapes broadcast). Computed in place: no expanded views, no allocation.
+  int64_t st[3][16];
   const int k = static_cast<int>(ins.size());
+  int i = 0;
+  for (const Tensor* t : ins) {
+    const Shape& s = t->shape();
+    const Shape& ts = t->strides();
+    const size_t lead = out.size() - s.size();
+    for (size_t d = 0; d < out.size(); ++d)
+      st[i][d] = d < lead || s[d - lead] == 1 ? 0 : ts[d - lead];
+    ++i;
+  }
+  Plan p;
   for (size_t d = 0; d < out.size(); ++d) {
     if (out[d] == 1) continue;  // size-1 dims contribute nothing
     if (p.ndim > 0) {
       bool merge = true;
-      for (int i = 0; i < k; ++i)
-        if (p.strides[i][p.ndim - 1] != st[i][d] * out[d]) merge = false;
+      for (int j = 0; j < k; ++j)
+        if (p.strides[j][p.ndim - 1] != st[j][d] * out[d]) merge = false;
       if (merge) {
         p.shape[p.ndim - 1] *= out[d];
-        for (int i = 0; i < k; ++i) p.strides[i][p.ndim - 1] = st[i][d];
+        for (int j = 0; j < k; ++j) p.strides[j][p.ndim - 1] = st[j][d];
         continue;
       }
     }
     p.shape[p.ndim] = out[d];
-    for (int i = 0; i < k; ++i) p.strides[i][p.ndim] = st[i][d];
+    for (int j = 0; j < k; ++j) p.strides[j][p.ndim] = st[j][d];
     ++p.ndim;
   }
   return p;

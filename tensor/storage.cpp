@@ -42,7 +42,7 @@ std::shared_ptr<Storage> Storage::allocate(size_t nbytes, Device device) {
   int64_t peak = g_peak[d].load();
   while (now > peak && !g_peak[d].compare_exchange_weak(peak, now)) {
   }
-  return std::shared_ptr<Storage>(new Storage(p, nbytes, device));
+  return std::make_shared<Storage>(Key{}, p, nbytes, device);
 }
 
 Storage::~Storage() {

@@ -28,7 +28,16 @@ class Storage {
   static void reset_peak(Device device = Device::CPU);
 
  private:
-  Storage(void* data, size_t nbytes, Device device) : data_(data), nbytes_(nbytes), device_(device) {}
+  // Only allocate() makes a Storage; the key keeps the constructor public for std::make_shared
+  // (one heap block for the object and its reference count) and unusable elsewhere.
+  struct Key {
+    explicit Key() = default;
+  };
+
+ public:
+  Storage(Key, void* data, size_t nbytes, Device device) : data_(data), nbytes_(nbytes), device_(device) {}
+
+ private:
   void* data_;
   size_t nbytes_;
   Device device_;

@@ -25,24 +25,35 @@ Tensor unary_op(op::Unary kind, const Tensor& x) {
       [&](const std::vector<Tensor>& t) { return op::unary_backward(kind, x, y, t[0]); });
 }
 
+// add and sub without broadcasting (the common case) record a vjp that captures nothing, so
+// std::function keeps it inline instead of allocating a block for two shapes; the gradients are
+// the same as sum_to's, which returns g itself when the shapes agree.
 Tensor add(const Tensor& a, const Tensor& b) {
   Tensor y = op::add(a, b);
+  const Shape out = y.shape();
+  auto jvp = [&](const std::vector<Tensor>& t) { return broadcast_tangent(add_tangents(t[0], t[1]), out); };
+  if (a.shape() == out && b.shape() == out)
+    return record("add", std::move(y), {a, b}, [](const Tensor& g) { return grads(g, g); }, jvp);
   return record(
-      "add", y, {a, b},
+      "add", std::move(y), {a, b},
       [sa = a.shape(), sb = b.shape()](const Tensor& g) { return grads(op::sum_to(g, sa), op::sum_to(g, sb)); },
-      [&](const std::vector<Tensor>& t) { return broadcast_tangent(add_tangents(t[0], t[1]), y.shape()); });
+      jvp);
 }
 
 Tensor sub(const Tensor& a, const Tensor& b) {
   Tensor y = op::sub(a, b);
+  const Shape out = y.shape();
+  auto jvp = [&](const std::vector<Tensor>& t) {
+    return broadcast_tangent(add_tangents(t[0], t[1].defined() ? op::neg(t[1]) : Tensor()), out);
+  };
+  if (a.shape() == out && b.shape() == out)
+    return record("sub", std::move(y), {a, b}, [](const Tensor& g) { return grads(g, op::neg(g)); }, jvp);
   return record(
-      "sub", y, {a, b},
+      "sub", std::move(y), {a, b},
       [sa = a.shape(), sb = b.shape()](const Tensor& g) {
         return grads(op::sum_to(g, sa), op::sum_to(op::neg(g), sb));
       },
-      [&](const std::vector<Tensor>& t) {
-        return broadcast_tangent(add_tangents(t[0], t[1].defined() ? op::neg(t[1]) : Tensor()), y.shape());
-      });
+      jvp);
 }
 
 Tensor mul(const Tensor& a, const Tensor& b) {
