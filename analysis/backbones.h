@@ -18,7 +18,9 @@ struct BackbonesConfig {
   std::vector<nn::LMConfig> models;  // one per backbone, each with the seed of its first run
   int64_t seeds = 3;                 // runs per model, with seeds seed, seed + 1, ...
   nn::TrainConfig train;             // the recipe; its seed is each run's model seed
-  MonitorOptions monitor;            // with keep_inputs only the last sample's inputs are kept
+  // with keep_inputs only the last sample's inputs are kept; with comm every run is data
+  // parallel over its processes (train_and_watch), each measurement that of the whole batch
+  MonitorOptions monitor;
   WatchData data;
   Device device = Device::CPU;       // each model is built on the CPU, then moved there
   Log log;                           // "[1/9] transformer seed 0", "  destroyed ... -> ..." per run

@@ -8,8 +8,11 @@
 #include <cstdio>
 #include <memory>
 
+#include "analysis/data_parallel.h"
 #include "analysis/head_bottleneck.h"
 #include "autograd/ops.h"
+#include "comm/communicator.h"
+#include "nn/grad_buckets.h"
 #include "nn/optim.h"
 #include "tensor/ops.h"
 
@@ -17,7 +20,7 @@ namespace gs::analysis {
 
 std::vector<double> train_loop(const nn::NamedTensors& params, const std::function<Tensor(const nn::Batch&)>& loss_of,
                                const BatchSource& source, const nn::TrainConfig& tc,
-                               const std::function<void(int64_t, double)>& on_step) {
+                               const std::function<void(int64_t, double)>& on_step, comm::Communicator* ranks) {
   if (!source) fail("train_loop", "no batch source");
   if (tc.steps < 1) return {};
   auto opt = nn::make_optimizer(tc, params);
@@ -25,13 +28,25 @@ std::vector<double> train_loop(const nn::NamedTensors& params, const std::functi
   Generator gen(tc.seed);
   std::vector<double> losses;
   losses.reserve(static_cast<size_t>(std::max<int64_t>(0, tc.steps)));
+  // data parallel: the trainer's machinery (the same buckets, the same split of the batch)
+  const bool dp = spans_ranks(ranks);
+  std::unique_ptr<nn::GradBuckets> buckets;
+  if (dp) buckets = std::make_unique<nn::GradBuckets>(params, *ranks);
   for (int64_t step = 0; step < tc.steps; ++step) {
     opt->lr = sched.at(step);
-    const nn::Batch b = source(gen);
+    const nn::Batch b = rank_share(source(gen), ranks);  // the global batch itself in one process
     const Tensor loss = loss_of(b);
-    const double lv = loss.item<double>();
-    if (!std::isfinite(lv)) fail("train", "loss is ", lv, " at step ", step + 1, "; lower the learning rate");
+    double lv = loss.item<double>();
+    if (!dp && !std::isfinite(lv)) fail("train", "loss is ", lv, " at step ", step + 1, "; lower the learning rate");
+    if (dp) buckets->arm();
     backward(loss);
+    if (dp) {
+      buckets->finish();  // every .grad the mean over the ranks
+      ranks->all_reduce_sum(&lv, 1, comm::Elem::f64);
+      lv /= static_cast<double>(ranks->size());
+      // after the sum: every rank sees the same value and stops together
+      if (!std::isfinite(lv)) fail("train", "loss is ", lv, " at step ", step + 1, "; lower the learning rate");
+    }
     nn::clip_grad_norm(params, tc.clip > 0 ? tc.clip : INFINITY);
     opt->step();
     opt->zero_grad();

@@ -26,6 +26,10 @@
 #include "nn/module.h"
 #include "nn/trainer.h"
 
+namespace gs::comm {
+class Communicator;
+}
+
 namespace gs::analysis {
 
 // Progress lines ("spamlang V=256 D=16 seed=0: ..."); empty: silent.
@@ -37,9 +41,17 @@ using BatchSource = std::function<nn::Batch(Generator&)>;
 // min(tc.warmup, tc.steps) steps of warmup and tc.schedule; clip at tc.clip. Returns the per-step training
 // losses. Throws naming the step when a loss is not finite. on_step(step, loss) (1-based step)
 // runs after every update when given.
+// ranks (data parallelism, as nn::Trainer's): every rank draws the same global batch from `source`,
+// loss_of sees this rank's share (analysis/data_parallel.h: rank_share; the batch must split
+// evenly), the gradients are averaged over the ranks in buckets during the backward pass
+// (nn/grad_buckets.h), and the losses returned and passed to on_step are the mean over the ranks
+// (the whole batch's loss for equal shares). Every rank must run the same loop; the parameters
+// as nn::GradBuckets takes them (on the CPU, or CUDA with NCCL). null, or a world of one: this
+// process alone.
 std::vector<double> train_loop(const nn::NamedTensors& params, const std::function<Tensor(const nn::Batch&)>& loss_of,
                                const BatchSource& source, const nn::TrainConfig& tc,
-                               const std::function<void(int64_t, double)>& on_step = {});
+                               const std::function<void(int64_t, double)>& on_step = {},
+                               comm::Communicator* ranks = nullptr);
 
 // The full-rank control: logits = e^s * table[current token], a learned [V, V] matrix (zero at
 // init, so the first logits are uniform) times one learned global scale e^s (s = 0 at init).
@@ -150,8 +162,14 @@ struct HeadRankConfig {
   int64_t smooth = 0;      // running-mean window (steps); 0: max(1, steps / 10)
   Log log;
   // Called after each rank's training with its curve, the model and the batch its
-  // destroyed_fraction was measured on (the last training batch).
+  // destroyed_fraction was measured on (the last training batch; with comm, this process's share).
   std::function<void(const HeadRankCurve&, nn::LanguageModel&, const nn::Batch&)> on_model;
+  // Data parallelism over the processes of this communicator (train_loop's; `batch` must be a
+  // multiple of their number): every process trains each model on its share of the same batches,
+  // and the losses and the destroyed fraction (head_metrics across ranks) are those of the whole
+  // batches, the same in every process. Every process must run the experiment. null: this
+  // process alone.
+  comm::Communicator* comm = nullptr;
 };
 struct HeadRankResult {
   std::vector<HeadRankCurve> curves;  // in increasing rank order
@@ -164,7 +182,8 @@ struct HeadRankResult {
   double ratio = 0;    // tokens_highest / tokens_lowest (NaN when never reached); < 1: the wider head is faster
   double speedup = 0;  // 1 / ratio: the paper's "16x" reads this way
 };
-// Errors ("head-rank: ..."): empty ranks, a rank < 1 or > d_model, no data source, bad sizes.
+// Errors ("head-rank: ..."): empty ranks, a rank < 1 or > d_model, no data source, bad sizes, a
+// batch that does not split over cfg.comm's processes.
 HeadRankResult run_head_rank(const HeadRankConfig& cfg);
 // The checks run_head_rank makes before training anything (cfg.data may still be empty here).
 void check_head_rank_config(const HeadRankConfig& cfg);

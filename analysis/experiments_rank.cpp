@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <limits>
 
+#include "analysis/data_parallel.h"
 #include "analysis/experiments.h"
 #include "analysis/head_bottleneck.h"
 #include "autograd/ops.h"
@@ -43,6 +44,8 @@ void check_head_rank_config(const HeadRankConfig& cfg) {
   if (!(cfg.lr > 0) || !std::isfinite(cfg.lr)) fail(op, "lr must be finite and > 0, got ", cfg.lr);
   if (cfg.smooth < 0) fail(op, "smoothing window must be >= 0, got ", cfg.smooth);
   if (cfg.warmup < 0) fail(op, "warmup must be >= 0, got ", cfg.warmup);
+  if (const int n = rank_count(cfg.comm); cfg.batch % n != 0)
+    fail(op, "batch ", cfg.batch, " is not a multiple of the ", n, " processes: each takes batch / ", n, " sequences");
   std::vector<int64_t> ranks = cfg.ranks;
   std::sort(ranks.begin(), ranks.end());
   if (std::adjacent_find(ranks.begin(), ranks.end()) != ranks.end()) fail(op, "a rank is listed twice");
@@ -83,17 +86,19 @@ HeadRankResult run_head_rank(const HeadRankConfig& cfg) {
     c.losses = train_loop(
         model->named_parameters(),
         [&](const nn::Batch& b) {
-          last = b;
+          last = b;  // this rank's share when data parallel
           return model->loss(b.inputs, b.targets);
         },
-        cfg.data, tc);
+        cfg.data, tc, {}, cfg.comm);
     c.smoothed = running_mean(c.losses, out.window);
     c.final_loss = c.smoothed.back();
     {
       NoGradGuard no_grad;
       const Tensor H = model->head()->head_input(model->hidden(last.inputs));
+      HeadMetricsOptions ho;
+      ho.comm = cfg.comm;  // every rank's share of the last batch: the whole batch's figure
       c.destroyed_fraction =
-          head_metrics(H, model->head()->head_matrix(), reshape(last.targets, {last.targets.numel()}))
+          head_metrics(H, model->head()->head_matrix(), reshape(last.targets, {last.targets.numel()}), ho)
               .destroyed_fraction;
     }
     c.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -5,8 +5,11 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <limits>
 
+#include "analysis/data_parallel.h"
 #include "analysis/head_internal.h"
+#include "analysis/head_shards.h"
 #include "tensor/ops.h"
 
 namespace gs::analysis {
@@ -18,13 +21,14 @@ int64_t GradSource::valid_count() const {
   return n;
 }
 
-SoftmaxGradSource::SoftmaxGradSource(Tensor H, Tensor W, Tensor targets, int64_t ignore_index)
+SoftmaxGradSource::SoftmaxGradSource(Tensor H, Tensor W, Tensor targets, int64_t ignore_index, int64_t n_valid_total)
     : H_(std::move(H)), W_(std::move(W)), targets_(std::move(targets)), ignore_index_(ignore_index) {
   const std::vector<int64_t> t = targets_.to_vector<int64_t>();
   valid_.resize(t.size());
   int64_t n = 0;
   for (size_t i = 0; i < t.size(); ++i) n += (valid_[i] = t[i] != ignore_index_);
-  scale_ = n > 0 ? 1.0 / static_cast<double>(n) : 0.0;
+  n_all_ = n_valid_total >= 0 ? n_valid_total : n;
+  scale_ = n_all_ > 0 ? 1.0 / static_cast<double>(n_all_) : 0.0;
 }
 
 Tensor SoftmaxGradSource::chunk(int64_t i0, int64_t i1, double* loss_sum) const {
@@ -87,6 +91,22 @@ Tensor SoftmaxGradSource::columns(int64_t v0, int64_t v1) const {
   return op::narrow(grad, 1, 0, b);
 }
 
+// Every rank's H rows, targets and logsumexps: a source of all the rows whose column blocks need
+// no logits pass of their own (the logsumexps come from the ranks' metrics passes).
+std::unique_ptr<GradSource> SoftmaxGradSource::all_rows(comm::Communicator& c, int64_t rows_per_chunk) const {
+  prepare_columns(rows_per_chunk);  // this rank's logsumexps, where its pass did not record them
+  const Tensor lse = lse_.defined() ? lse_ : empty({0}, H_.dtype(), H_.device());  // a shard of no rows
+  auto all = std::make_unique<SoftmaxGradSource>(detail::all_rows(c, H_), W_, detail::all_rows(c, targets_),
+                                                 ignore_index_, n_all_);
+  all->lse_ = detail::all_rows(c, lse);
+  all->lse_known_.assign(static_cast<size_t>(all->rows()), 1);
+  return all;
+}
+
+std::unique_ptr<GradSource> ExplicitGradSource::all_rows(comm::Communicator& c, int64_t) const {
+  return std::make_unique<ExplicitGradSource>(detail::all_rows(c, G_));
+}
+
 ExplicitGradSource::ExplicitGradSource(Tensor G) : G_(std::move(G)), valid_(static_cast<size_t>(G_.shape()[0]), 1) {}
 
 Tensor ExplicitGradSource::chunk(int64_t i0, int64_t i1, double* loss_sum) const {
@@ -104,6 +124,23 @@ int64_t chunk_rows(const HeadMetricsOptions& opts, int64_t rows, int64_t vocab, 
     c = opts.memory_budget_bytes / per_row;
   }
   return std::clamp<int64_t>(c, 1, std::max<int64_t>(rows, 1));
+}
+
+PerTokenDestroyed per_token_summary(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  PerTokenDestroyed p;
+  p.count = static_cast<int64_t>(values.size());
+  if (values.empty()) {
+    p.mean = p.p5 = p.p50 = p.p95 = std::numeric_limits<double>::quiet_NaN();
+    return p;
+  }
+  double sum = 0;
+  for (double x : values) sum += x;
+  p.mean = sum / static_cast<double>(values.size());
+  p.p5 = percentile(values, 0.05);
+  p.p50 = percentile(values, 0.50);
+  p.p95 = percentile(values, 0.95);
+  return p;
 }
 
 double percentile(const std::vector<double>& sorted, double q) {
@@ -162,8 +199,14 @@ HeadBasis basis_for(const HeadBasis& b, DType dt, Device dev) {
   return out;
 }
 
-// Every target in [0, V) or == ignore_index, and at least one valid.
-void check_target_values(const Tensor& targets, int64_t V, int64_t ignore_index) {
+int64_t count_valid(const Tensor& targets, int64_t ignore_index) {
+  int64_t n = 0;
+  for (int64_t t : targets.to_vector<int64_t>()) n += t != ignore_index;
+  return n;
+}
+
+// Every target in [0, V) or == ignore_index, and (require_valid) at least one valid.
+void check_target_values(const Tensor& targets, int64_t V, int64_t ignore_index, bool require_valid) {
   const std::vector<int64_t> t = targets.to_vector<int64_t>();
   const int64_t N = static_cast<int64_t>(t.size());
   int64_t n_valid = 0;
@@ -174,7 +217,8 @@ void check_target_values(const Tensor& targets, int64_t V, int64_t ignore_index)
            ignore_index, ")");
     ++n_valid;
   }
-  if (n_valid == 0) fail("head_metrics", "no valid targets: all ", N, " rows are ignore_index (", ignore_index, ")");
+  if (require_valid && n_valid == 0)
+    fail("head_metrics", "no valid targets: all ", N, " rows are ignore_index (", ignore_index, ")");
 }
 
 }  // namespace detail
@@ -186,6 +230,9 @@ constexpr const char* kOp = "head_metrics";
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
+
+// The communicator when it spans several ranks; null selects the one-process paths.
+comm::Communicator* ranks_of(const HeadMetricsOptions& o) { return spans_ranks(o.comm) ? o.comm : nullptr; }
 
 // Header fields, the pass and the spectrum, shared by head_metrics and grad_metrics.
 HeadMetrics assemble(const detail::GradSource& src, const Tensor& H, const HeadBasis& basis, int64_t dim,
@@ -199,7 +246,8 @@ HeadMetrics assemble(const detail::GradSource& src, const Tensor& H, const HeadB
   const int64_t chunk = detail::chunk_rows(opts, src.rows(), src.vocab(), src.dtype());
   m.run.chunk = chunk;
   auto t0 = std::chrono::steady_clock::now();
-  detail::metrics_pass(src, H, basis, chunk, opts.update_terms, m);
+  // the sources below make G with the global 1 / n_all already: the rows need no rescaling
+  detail::metrics_pass(src, H, basis, chunk, opts.update_terms, m, detail::Shard{ranks_of(opts), 1.0});
   m.run.pass_s = seconds_since(t0);
   if (opts.topk > 0 || opts.exact_spectrum) {
     t0 = std::chrono::steady_clock::now();
@@ -209,8 +257,10 @@ HeadMetrics assemble(const detail::GradSource& src, const Tensor& H, const HeadB
   return m;
 }
 
-// All checks of head_metrics except the basis's.
-void validate(const Tensor& H_in, const Tensor& W_in, const Tensor& targets, const HeadMetricsOptions& opts) {
+// All checks of head_metrics except the basis's. require_valid: at least one valid target here
+// (across ranks, check_inputs asks it of all the ranks' targets instead).
+void validate(const Tensor& H_in, const Tensor& W_in, const Tensor& targets, const HeadMetricsOptions& opts,
+              bool require_valid = true) {
   detail::check_matrix("H", H_in);
   detail::check_matrix("W", W_in);
   const int64_t N = H_in.shape()[0], D = H_in.shape()[1], V = W_in.shape()[0];
@@ -223,9 +273,27 @@ void validate(const Tensor& H_in, const Tensor& W_in, const Tensor& targets, con
          targets.defined() ? std::string(dtype_name(targets.dtype())) + " " + shape_str(targets.shape()) : "undefined");
   if (H_in.device() != W_in.device() || targets.device() != H_in.device()) fail(kOp, "H, W and targets on different devices");
   if (V == 0) fail(kOp, "W ", shape_str(W_in.shape()), " has no rows (V = 0)");
-  detail::check_target_values(targets, V, opts.ignore_index);
+  detail::check_target_values(targets, V, opts.ignore_index, require_valid);
   detail::check_finite("H", H_in);
   detail::check_finite("W", W_in);
+}
+
+// validate(), on this process alone; across ranks on every rank (all throw if one fails), then
+// what the ranks must share: W's shape and dtype, the basis when given, the options, and at least
+// one valid target among all of them.
+void check_inputs(const Tensor& H, const Tensor& W, const Tensor& targets, const HeadBasis* basis,
+                  const HeadMetricsOptions& opts) {
+  comm::Communicator* c = ranks_of(opts);
+  if (!c) return validate(H, W, targets, opts);
+  detail::check_on_every_rank(*c, kOp, [&] {
+    validate(H, W, targets, opts, /*require_valid=*/false);
+    if (basis) detail::check_basis(*basis, W.shape()[0], H.shape()[1], "W " + shape_str(W.shape()), "use head_basis(W)");
+  });
+  detail::check_same_everywhere(*c, kOp, {W.shape()[0], W.shape()[1], static_cast<int64_t>(W.dtype())},
+                                "W's shape or dtype");
+  detail::check_same_options(*c, kOp, opts);
+  if (detail::sum_over(*c, detail::count_valid(targets, opts.ignore_index)) == 0)
+    fail(kOp, "no valid targets on any of the ", c->size(), " ranks: every row is ignore_index (", opts.ignore_index, ")");
 }
 
 // head_metrics after validation.
@@ -235,7 +303,10 @@ HeadMetrics run_validated(const Tensor& H_in, const Tensor& W_in, const Tensor& 
   detail::check_basis(basis, V, D, "W " + shape_str(W_in.shape()), "use head_basis(W)");
   const DType dt = detail::compute_dtype(H_in.dtype(), opts);
   const Tensor H = op::contiguous(op::to(H_in, dt)), W = op::contiguous(op::to(W_in, dt));
-  const detail::SoftmaxGradSource src(H, W, op::contiguous(targets), opts.ignore_index);
+  // across ranks G's mean runs over every rank's valid rows
+  comm::Communicator* c = ranks_of(opts);
+  const int64_t n_all = c ? detail::sum_over(*c, detail::count_valid(targets, opts.ignore_index)) : -1;
+  const detail::SoftmaxGradSource src(H, W, op::contiguous(targets), opts.ignore_index, n_all);
   return assemble(src, H, detail::basis_for(basis, dt, H.device()), D, opts, basis_s);
 }
 
@@ -247,7 +318,7 @@ HeadBasis head_basis(const Tensor& W, double rank_tol) {
 }
 
 HeadMetrics head_metrics(const Tensor& H, const Tensor& W, const Tensor& targets, const HeadMetricsOptions& opts) {
-  validate(H, W, targets, opts);
+  check_inputs(H, W, targets, nullptr, opts);
   const auto t0 = std::chrono::steady_clock::now();
   const HeadBasis basis = head_basis(opts.promote_float64 ? op::to(W, kFloat64) : W, opts.rank_tol);
   return run_validated(H, W, targets, basis, opts, seconds_since(t0));
@@ -255,27 +326,38 @@ HeadMetrics head_metrics(const Tensor& H, const Tensor& W, const Tensor& targets
 
 HeadMetrics head_metrics(const Tensor& H, const Tensor& W, const Tensor& targets, const HeadBasis& basis,
                          const HeadMetricsOptions& opts) {
-  validate(H, W, targets, opts);
+  check_inputs(H, W, targets, &basis, opts);
   return run_validated(H, W, targets, basis, opts, 0.0);
 }
 
 HeadMetrics grad_metrics(const Tensor& G_in, const Tensor& H_in, const HeadBasis& basis, const HeadMetricsOptions& opts) {
-  detail::check_matrix("G", G_in);
-  const int64_t N = G_in.shape()[0], V = G_in.shape()[1];
-  const int64_t D = basis.coeffs.defined() && basis.coeffs.dim() == 2 ? basis.coeffs.shape()[1] : 0;
-  // G is the only matrix given: the basis must have its V rows
-  detail::check_basis(basis, V, D, "G " + shape_str(G_in.shape()),
-                      "Q must have G's V = " + std::to_string(V) + " rows; pass head_basis(M) of the [V, k] head matrix M");
-  detail::check_finite("G", G_in);
+  int64_t N = 0, V = 0, D = 0;
+  const auto checks = [&] {
+    detail::check_matrix("G", G_in);
+    N = G_in.shape()[0], V = G_in.shape()[1];
+    D = basis.coeffs.defined() && basis.coeffs.dim() == 2 ? basis.coeffs.shape()[1] : 0;
+    // G is the only matrix given: the basis must have its V rows
+    detail::check_basis(basis, V, D, "G " + shape_str(G_in.shape()),
+                        "Q must have G's V = " + std::to_string(V) + " rows; pass head_basis(M) of the [V, k] head matrix M");
+    detail::check_finite("G", G_in);
+    if (H_in.defined()) {
+      detail::check_matrix("H", H_in);
+      if (H_in.shape() != Shape{N, D})
+        fail(kOp, "H ", shape_str(H_in.shape()), " must be [N, D] = [", N, ", ", D, "] for G ", shape_str(G_in.shape()));
+      detail::check_finite("H", H_in);
+    }
+  };
+  if (comm::Communicator* c = ranks_of(opts)) {
+    detail::check_on_every_rank(*c, kOp, checks);
+    detail::check_same_everywhere(*c, kOp, {V, D, static_cast<int64_t>(G_in.dtype()), H_in.defined() ? 1 : 0},
+                                  "G's width V or dtype, the basis's D or whether H is given");
+    detail::check_same_options(*c, kOp, opts);
+  } else {
+    checks();
+  }
   const DType dt = detail::compute_dtype(G_in.dtype(), opts);
   Tensor H;
-  if (H_in.defined()) {
-    detail::check_matrix("H", H_in);
-    if (H_in.shape() != Shape{N, D})
-      fail(kOp, "H ", shape_str(H_in.shape()), " must be [N, D] = [", N, ", ", D, "] for G ", shape_str(G_in.shape()));
-    detail::check_finite("H", H_in);
-    H = op::contiguous(op::to(op::to(H_in, dt), G_in.device()));
-  }
+  if (H_in.defined()) H = op::contiguous(op::to(op::to(H_in, dt), G_in.device()));
   const detail::ExplicitGradSource src(op::contiguous(op::to(G_in, dt)));
   HeadMetrics m = assemble(src, H, detail::basis_for(basis, dt, G_in.device()), D, opts, 0.0);
   m.loss = std::numeric_limits<double>::quiet_NaN();

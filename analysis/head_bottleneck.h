@@ -37,6 +37,28 @@
 // that need the direct destroyed part), Q and G^T H (each V x D), and during the basis one V x D
 // float64 copy of W. The big products run in the input dtype (float32 stays float32 unless
 // promote_float64); every sum, norm and small product is accumulated in float64.
+//
+// Across ranks (HeadMetricsOptions::comm spanning several processes, e.g. comm::world() under
+// `mpirun -np R`): every rank passes its own shard of the rows (H rows and their targets, or rows
+// of G), the same W (basis) and the same options, and every rank receives the metrics of all the
+// shards' rows concatenated in rank order, equal to one process's on those rows up to the order
+// of the sums (tests/mpi/analysis_check asserts 1e-6 relative in float64). What travels:
+//   sums         loss, ||G||^2, ||G Q||^2, the destroyed squares, ||G W||^2, ||G W W^T||^2, the
+//                valid count (float64 / int64 all-reduce of a few numbers)
+//   products     H^T G W and H^T H (D x D) and G^T H (V x D, the head's weight gradient: the head
+//                term needs (sum_r G_r^T H_r)^T (sum_r G_r^T H_r), not a sum of per-rank squares)
+//   per token    each rank's per-token destroyed values, gathered on rank 0 for the percentiles
+//                (N doubles), whose summary is sent back to every rank
+//   spectrum     exact, N > V: the Gram G^T G [V, V] = sum_r G_r^T G_r, all-reduced. Exact,
+//                N <= V: the Gram G G^T [N, N] needs products of rows held by different ranks:
+//                every rank gathers all the rows' sources (H, targets and logsumexps, N x D; for
+//                grad_metrics G itself, N x V) and forms the column blocks j = rank (mod R) of all
+//                N rows; the partial Grams are all-reduced. Rank 0 finds the eigenvalues and sends
+//                them to every rank. Randomized: each pass all-reduces C [l, l] and Z [V, l]; rank
+//                0 finds the Ritz values and orthonormalises, and sends values and Omega on, so
+//                every rank takes the same stopping decision and makes the same passes.
+// Every call is then a collective: each rank must call it, in the same order. Input checks run
+// on every rank first, and if one rank's fail every rank throws (no rank is left waiting).
 #include <cstdint>
 #include <limits>
 #include <memory>
@@ -46,6 +68,10 @@
 #include "autograd/ops/loss.h"
 #include "tensor/lapack.h"
 #include "tensor/tensor.h"
+
+namespace gs::comm {
+class Communicator;
+}
 
 namespace gs::analysis {
 
@@ -75,6 +101,10 @@ struct HeadMetricsOptions {
   // false skips G^T H, one of the three N x D x V products (about a third of the time):
   // update.cosine and update.head_term_norm are then NaN; backbone_term_norm is still computed.
   bool update_terms = true;
+  // The ranks that hold the other shards of the rows (see "Across ranks" above): a host
+  // communicator such as comm::world(). null, or a world of one process: the rows given are all
+  // the rows, and nothing is communicated (the one-process path, unchanged).
+  comm::Communicator* comm = nullptr;
 };
 
 // The basis of col(W): Q [V, rank] (W's dtype), coeffs = Q^T W [rank, D] (float64), W's singular
@@ -150,8 +180,12 @@ struct HeadMetrics {
   SpectrumMetrics spectrum;
   struct Run {  // how it was computed (not in the JSON)
     int64_t chunk = 0;        // rows per chunk used
-    int64_t direct_rows = 0;  // rows whose destroyed part was computed directly
+    int64_t direct_rows = 0;  // rows whose destroyed part was computed directly (all ranks')
     double basis_s = 0, pass_s = 0, spectrum_s = 0;
+    // ||G||_F of this rank's own rows, in the scale they arrived with (HeadMetricsStream: this
+    // rank's own mean loss): what a backward pass over this rank's shard alone is relative to
+    // (analysis/monitor.h's node trace). logit_grad_norm in one process.
+    double shard_grad_norm = 0;
   } run;
 };
 
@@ -164,7 +198,9 @@ HeadMetrics head_metrics(const Tensor& H, const Tensor& W, const Tensor& targets
 
 // The same metrics for an explicit logit gradient G [N, V] (any loss, or a constructed G in
 // tests), with basis = head_basis(W). H [N, D] may be undefined: the update terms are then NaN.
-// Every row counts as a token; loss is NaN; ignore_index is unused.
+// Every row counts as a token; loss is NaN; ignore_index is unused. Across ranks (opts.comm) the
+// metrics are those of the ranks' G rows concatenated as given: a G that is the gradient of one
+// rank's own mean loss must first be scaled by n_rank / n_all to be a share of the global one.
 HeadMetrics grad_metrics(const Tensor& G, const Tensor& H, const HeadBasis& basis, const HeadMetricsOptions& opts = {});
 
 // The same metrics from a pass that already produces G chunk by chunk: linear_cross_entropy's
@@ -184,6 +220,10 @@ HeadMetrics grad_metrics(const Tensor& G, const Tensor& H, const HeadBasis& basi
 // does. promote_float64 is refused (G arrives in the pass's dtype).
 // Errors ("head_metrics: ..."): as head_metrics for W, targets and the basis; a chunk whose shape,
 // dtype, device or row range does not continue the pass; finish() before every row was seen.
+// Across ranks (opts.comm): each rank's pass covers its own shard, its G being that of its own
+// mean loss; finish() rescales each rank's rows by n_rank / n_all so the metrics are those of the
+// mean loss over every rank's tokens, as head_metrics on all the rows gives them. The constructor
+// (its input checks) and finish() are then collectives.
 class HeadMetricsStream {
  public:
   HeadMetricsStream(const Tensor& W, const Tensor& targets, const HeadBasis& basis, const HeadMetricsOptions& opts = {});

@@ -2,12 +2,14 @@
 // Per chunk of c rows: G_c [c, V] from the source, P = G_c Q [c, r], the per-row squares
 // ||g||^2 and ||g Q||^2, the destroyed part (subtracted, or direct where it would cancel), and
 // the update-term accumulators: A = P K (= G_c W), ||P K K^T||^2, H_c^T A, H_c^T H_c (D x D,
-// float64) and G_c^T H_c added into one [V, D] buffer (the head's weight gradient).
+// float64) and G_c^T H_c added into one [V, D] buffer (the head's weight gradient). Across ranks
+// (Shard) finish() sums those accumulators over the ranks before the same formulas run.
 #include <algorithm>
 #include <cmath>
 #include <limits>
 
 #include "analysis/head_internal.h"
+#include "analysis/head_shards.h"
 #include "tensor/ops.h"
 
 namespace gs::analysis::detail {
@@ -25,6 +27,20 @@ double sum_of(const std::vector<double>& v) {
   double s = 0;
   for (double x : v) s += x;
   return s;
+}
+
+// The update cosine and head term from the float64 sums: c = B B^T and sh = H^T H [D, D] (row
+// major), cross = ||H^T G W||^2, a2 = ||G W||^2, bb = ||G W W^T||^2, g_sq = ||G||^2.
+void update_from_products(const std::vector<double>& c, const std::vector<double>& sh, int64_t D, double cross,
+                          double a2, double bb, double g_sq, UpdateMetrics& out) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  double hg2 = 0, hh = 0;  // ||H^T G||^2 = tr(C), ||H H^T G||^2 = <H^T H, C>
+  for (int64_t i = 0; i < D; ++i) hg2 += c[i * D + i];
+  for (size_t e = 0; e < c.size(); ++e) hh += sh[e] * c[e];
+  const double inner = a2 + hg2;            // <U, G>
+  const double u_sq = bb + hh + 2 * cross;  // ||U||^2
+  out.head_term_norm = std::sqrt(std::max(0.0, hh));
+  out.cosine = u_sq > 0 && g_sq > 0 ? inner / (std::sqrt(u_sq) * std::sqrt(g_sq)) : nan;
 }
 
 }  // namespace
@@ -123,7 +139,8 @@ void MetricsPass::add(int64_t i0, const Tensor& G, const Tensor& Hc, double chun
   op::addmm_(u.Bt, G, Hc, true, false);
 }
 
-void MetricsPass::finish(HeadMetrics& out) {
+void MetricsPass::finish(HeadMetrics& out, const Shard& shard) {
+  if (shard.comm && shard.comm->size() > 1) return finish_across(out, *shard.comm, shard.g_scale);
   Acc& u = *acc_;
   const int64_t N = static_cast<int64_t>(valid_.size());
   if (next_ != N) fail("head_metrics", "internal: the pass saw ", next_, " of ", N, " rows");
@@ -136,18 +153,8 @@ void MetricsPass::finish(HeadMetrics& out) {
   out.destroyed_fraction = g_sq > 0 ? std::sqrt(u.des_sq / g_sq) : nan;
   out.visible_cosine = g_sq > 0 ? std::sqrt(u.vis_sq / g_sq) : nan;
   out.run.direct_rows = u.direct_rows;
-
-  std::vector<double>& per_token = u.per_token;
-  std::sort(per_token.begin(), per_token.end());
-  out.per_token.count = static_cast<int64_t>(per_token.size());
-  if (per_token.empty()) {
-    out.per_token.mean = out.per_token.p5 = out.per_token.p50 = out.per_token.p95 = nan;
-  } else {
-    out.per_token.mean = sum_of(per_token) / static_cast<double>(per_token.size());
-    out.per_token.p5 = percentile(per_token, 0.05);
-    out.per_token.p50 = percentile(per_token, 0.50);
-    out.per_token.p95 = percentile(per_token, 0.95);
-  }
+  out.run.shard_grad_norm = out.logit_grad_norm;
+  out.per_token = per_token_summary(std::move(u.per_token));
 
   out.update.rank_bound = 2 * out.dim;
   if (!u.with_update) {
@@ -170,18 +177,68 @@ void MetricsPass::finish(HeadMetrics& out) {
   }
   u.Bt = Tensor();
   const std::vector<double> c = C.to_vector<double>(), sh = op::contiguous(u.SH).to_vector<double>();
-  double hg2 = 0, hh = 0;  // ||H^T G||^2 = tr(C), ||H H^T G||^2 = <H^T H, C>
-  for (int64_t i = 0; i < D; ++i) hg2 += c[i * D + i];
-  for (size_t e = 0; e < c.size(); ++e) hh += sh[e] * c[e];
   const double cross = sum_of(op::row_sumsq(u.X).to_vector<double>());  // ||H^T G W||^2
-  const double inner = u.a2 + hg2;                                       // <U, G>
-  const double u_sq = u.bb + hh + 2 * cross;                             // ||U||^2
-  out.update.head_term_norm = std::sqrt(std::max(0.0, hh));
-  out.update.cosine = u_sq > 0 && g_sq > 0 ? inner / (std::sqrt(u_sq) * std::sqrt(g_sq)) : nan;
+  update_from_products(c, sh, D, cross, u.a2, u.bb, g_sq, out.update);
+}
+
+// finish() across ranks: this rank's sums, scaled to the global G (every G-linear quantity by s,
+// every square by s^2), summed over the ranks; the per-token values gathered on rank 0. Every
+// figure then comes out of the same formulas as above, on every rank alike.
+void MetricsPass::finish_across(HeadMetrics& out, comm::Communicator& ranks, double s) {
+  Acc& u = *acc_;
+  const int64_t N = static_cast<int64_t>(valid_.size());
+  if (next_ != N) fail("head_metrics", "internal: the pass saw ", next_, " of ", N, " rows");
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const double s2 = s * s;
+  // the loss is a sum of per-row losses: G's scale does not enter it
+  std::vector<double> f = {u.loss, u.g_sq * s2, u.vis_sq * s2, u.des_sq * s2, u.a2 * s2, u.bb * s2};
+  std::vector<int64_t> n = {n_valid_, u.direct_rows};
+  sum_over(ranks, f);
+  sum_over(ranks, n);
+  const double g_sq = f[1];
+  out.tokens = n[0];
+  out.loss = n[0] > 0 ? f[0] / static_cast<double>(n[0]) : nan;
+  out.logit_grad_norm = std::sqrt(g_sq);
+  out.visible_norm = std::sqrt(f[2]);
+  out.destroyed_fraction = g_sq > 0 ? std::sqrt(f[3] / g_sq) : nan;
+  out.visible_cosine = g_sq > 0 ? std::sqrt(f[2] / g_sq) : nan;
+  out.run.direct_rows = n[1];
+  out.run.shard_grad_norm = std::sqrt(u.g_sq);
+  out.per_token = per_token_across(ranks, u.per_token);  // each value a ratio: no scale
+
+  out.update.rank_bound = 2 * out.dim;
+  if (!u.with_update) {
+    out.hidden_grad_norm = nan;
+    out.update.cosine = out.update.backbone_term_norm = out.update.head_term_norm = nan;
+    return;
+  }
+  out.hidden_grad_norm = std::sqrt(f[4]);
+  out.update.backbone_term_norm = std::sqrt(f[5]);
+  if (!u.head_term) {
+    out.update.cosine = out.update.head_term_norm = nan;
+    return;
+  }
+  // H^T G W (linear in G), H^T H (none), and G^T H [V, D]: B B^T needs the sum of every rank's
+  // G_r^T H_r before it is squared, so the V x D matrix itself travels (as in a data-parallel
+  // step's weight gradient), in float64
+  Tensor X = op::mul(u.X, s), SH = u.SH;
+  sum_in_place(ranks, X);
+  sum_in_place(ranks, SH);
+  const int64_t V = u.Bt.shape()[0], D = u.Bt.shape()[1];
+  std::vector<double> bt = u.Bt.to_vector<double>();
+  u.Bt = Tensor();
+  for (double& x : bt) x *= s;
+  sum_over(ranks, bt);
+  const Tensor B64 = from_vector(bt, {V, D});
+  bt = {};
+  const std::vector<double> c = op::matmul(B64, B64, true, false).to_vector<double>();  // B B^T [D, D]
+  const std::vector<double> sh = op::contiguous(SH).to_vector<double>();
+  const double cross = sum_of(op::row_sumsq(X).to_vector<double>());
+  update_from_products(c, sh, D, cross, f[4], f[5], g_sq, out.update);
 }
 
 void metrics_pass(const GradSource& src, const Tensor& H, const HeadBasis& basis, int64_t chunk, bool head_term,
-                  HeadMetrics& out) {
+                  HeadMetrics& out, const Shard& shard) {
   const int64_t N = src.rows();
   MetricsPass pass(src.valid(), basis, src.vocab(), H.defined() ? H.shape()[1] : 0, head_term, src.dtype(),
                    src.device());
@@ -191,7 +248,7 @@ void metrics_pass(const GradSource& src, const Tensor& H, const HeadBasis& basis
     const Tensor G = src.chunk(i0, i0 + c, &chunk_loss);
     pass.add(i0, G, H.defined() ? op::narrow(H, 0, i0, c) : Tensor(), chunk_loss);
   }
-  pass.finish(out);
+  pass.finish(out, shard);
 }
 
 }  // namespace gs::analysis::detail

@@ -51,12 +51,21 @@
 // true error in every case at the stop (below it by up to 5 %, hence the factor 4 of margin).
 // The residual ||G - G P||_F / ||G||_F = sqrt(||G||_F^2 - trace C) / ||G||_F of the final
 // subspace comes for free (||G||_F^2 from the pass); head_bottleneck.h says what it bounds.
+//
+// Across ranks (HeadMetricsOptions::comm, rows split over the ranks) both paths keep their
+// arithmetic and add sums: G^T G and the randomized C and Z are sums over rows, all-reduced;
+// G G^T pairs rows of different ranks, so there every rank forms a share of the column blocks
+// from a source of all the rows (GradSource::all_rows). Whatever decides the control flow (the
+// eigenvalues, Omega, the stopping rule's input) comes from rank 0, so no rank can take another
+// branch and leave the others waiting.
 #include <algorithm>
 #include <cfloat>
 #include <cmath>
 #include <limits>
+#include <memory>
 
 #include "analysis/head_internal.h"
+#include "analysis/head_shards.h"
 #include "tensor/ops.h"
 
 namespace gs::analysis::detail {
@@ -114,9 +123,11 @@ void summarise(SpectrumMetrics& s, const std::vector<double>& values, int64_t k,
 
 // ---- exact: the Gram matrix ---------------------------------------------------------------------
 
+// N: the rows of G (every rank's); ranks: the communicator when the rows are split over several
+// ranks (see "Across ranks" in head_bottleneck.h), else null.
 SpectrumMetrics exact_spectrum(const GradSource& src, double g_sq, int64_t dim, const HeadMetricsOptions& opts,
-                               int64_t chunk, int64_t rank_cap) {
-  const int64_t N = src.rows(), V = src.vocab(), side = std::min(N, V);
+                               int64_t chunk, int64_t rank_cap, int64_t N, comm::Communicator* ranks) {
+  const int64_t V = src.vocab(), side = std::min(N, V);
   const double gram_bytes = static_cast<double>(side) * static_cast<double>(side) * 8.0;
   if (side > opts.exact_spectrum_max_side && gram_bytes > static_cast<double>(opts.memory_budget_bytes))
     fail("head_metrics", "exact_spectrum needs ", static_cast<int64_t>(gram_bytes / (1 << 20)),
@@ -129,14 +140,21 @@ SpectrumMetrics exact_spectrum(const GradSource& src, double g_sq, int64_t dim, 
   const double half = static_cast<double>(std::max<int64_t>(opts.memory_budget_bytes, 2)) / 2.0;
   Tensor gram = zeros({side, side}, kFloat64, src.device());
   if (N <= V) {
-    src.prepare_columns(chunk);
+    // Across ranks each G G^T entry pairs rows that may sit on different ranks: every rank takes
+    // a source of all the rows and forms every R-th column block; the partial Grams are summed.
+    std::unique_ptr<GradSource> everyone;
+    if (ranks) everyone = src.all_rows(*ranks, chunk);
+    const GradSource& rows = ranks ? *everyone : src;
+    rows.prepare_columns(chunk);
     // Per column of a block: columns() holds two [N, b + 1] buffers (logits and gradient) at its
     // peak, then the block and its float64 copy coexist (float64: the copy syrk_ makes of the
     // strided block).
     const double per_col = static_cast<double>(N) * static_cast<double>(std::max(2 * dsize, dsize + 8));
     const int64_t b = std::clamp<int64_t>(static_cast<int64_t>(half / per_col), 1, std::max<int64_t>(V, 1));
-    for (int64_t v0 = 0; v0 < V; v0 += b) {
-      const Tensor blk = op::to(src.columns(v0, std::min(V, v0 + b)), kFloat64);
+    int64_t block = 0;
+    for (int64_t v0 = 0; v0 < V; v0 += b, ++block) {
+      if (ranks && block % ranks->size() != ranks->rank()) continue;  // another rank's block
+      const Tensor blk = op::to(rows.columns(v0, std::min(V, v0 + b)), kFloat64);
       op::syrk_(gram, blk, false);
     }
   } else {
@@ -144,12 +162,24 @@ SpectrumMetrics exact_spectrum(const GradSource& src, double g_sq, int64_t dim, 
     const int64_t rows = dsize == 8 ? chunk
                                     : std::clamp<int64_t>(static_cast<int64_t>(half / (8.0 * static_cast<double>(V))),
                                                           1, std::max<int64_t>(chunk, 1));
-    for (int64_t i0 = 0; i0 < N; i0 += rows) {
-      const Tensor g = op::to(src.chunk(i0, std::min(N, i0 + rows), nullptr), kFloat64);
+    // this rank's rows (all of them in one process): G^T G is a sum over rows
+    const int64_t mine = src.rows();
+    for (int64_t i0 = 0; i0 < mine; i0 += rows) {
+      const Tensor g = op::to(src.chunk(i0, std::min(mine, i0 + rows), nullptr), kFloat64);
       op::syrk_(gram, g, true);
     }
   }
-  std::vector<double> lambda = op::sym_eigenvalues_(gram);  // descending
+  std::vector<double> lambda;
+  if (ranks) {
+    // syrk_ fills one triangle, the same one on every rank: the sum keeps it. One rank decomposes
+    // the sum and sends the values, so that every rank reports the same ones.
+    sum_in_place(*ranks, gram);
+    if (ranks->is_root()) lambda = op::sym_eigenvalues_(gram);
+    lambda.resize(static_cast<size_t>(side));
+    from_root(*ranks, lambda);
+  } else {
+    lambda = op::sym_eigenvalues_(gram);  // descending
+  }
   gram = Tensor();
   double trace = 0;
   for (double x : lambda) trace += std::max(x, 0.0);
@@ -215,9 +245,12 @@ struct Convergence {
   }
 };
 
+// N and ranks as for exact_spectrum. Across ranks every pass sums C and Z over the ranks; rank 0
+// computes the Ritz values and Omega and sends them on, so that every rank sees the same values,
+// takes the same stopping decision and makes the same number of passes.
 SpectrumMetrics randomized_spectrum(const GradSource& src, double g_sq, int64_t dim, const HeadMetricsOptions& opts,
-                                    int64_t chunk, int64_t rank_cap) {
-  const int64_t N = src.rows(), V = src.vocab(), kmax = std::min(N, V);
+                                    int64_t chunk, int64_t rank_cap, int64_t N, comm::Communicator* ranks) {
+  const int64_t V = src.vocab(), kmax = std::min(N, V), mine = src.rows();
   const int64_t k = std::min(opts.topk, kmax);
   const int64_t p = opts.oversample < 0 ? k + 10 : opts.oversample;
   const int64_t l0 = std::min(k + p, kmax);
@@ -231,7 +264,9 @@ SpectrumMetrics randomized_spectrum(const GradSource& src, double g_sq, int64_t 
   conv.noise_rel = std::sqrt(static_cast<double>(V)) * (dt == kFloat32 ? FLT_EPSILON : DBL_EPSILON);
 
   Generator gen(opts.seed);
-  Tensor omega = op::orthonormal_basis(op::to(randn({V, l0}, gen, dt), dev)).Q;
+  Tensor omega;
+  if (!ranks || ranks->is_root()) omega = op::orthonormal_basis(op::to(randn({V, l0}, gen, dt), dev)).Q;
+  if (ranks) omega = from_root(*ranks, omega, dt, dev);
   std::vector<double> theta;
   Convergence::Result est, prev_est;
   int passes = 0;
@@ -240,13 +275,22 @@ SpectrumMetrics randomized_spectrum(const GradSource& src, double g_sq, int64_t 
     const bool last = t == t_max;
     Tensor Z = last ? Tensor() : zeros({V, l}, dt, dev);
     Tensor C = zeros({l, l}, kFloat64, dev);
-    for (int64_t i0 = 0; i0 < N; i0 += chunk) {
-      const Tensor G = src.chunk(i0, std::min(N, i0 + chunk), nullptr);
+    for (int64_t i0 = 0; i0 < mine; i0 += chunk) {
+      const Tensor G = src.chunk(i0, std::min(mine, i0 + chunk), nullptr);
       const Tensor Y = op::matmul(G, omega);  // [c, l]
       op::syrk_(C, op::to(Y, kFloat64), true);
       if (!last) op::addmm_(Z, G, Y, true, false);
     }
-    theta = op::sym_eigenvalues_(C);
+    if (ranks) {
+      sum_in_place(*ranks, C);
+      if (!last) sum_in_place(*ranks, Z);
+      theta.clear();
+      if (ranks->is_root()) theta = op::sym_eigenvalues_(C);
+      theta.resize(static_cast<size_t>(l));
+      from_root(*ranks, theta);
+    } else {
+      theta = op::sym_eigenvalues_(C);
+    }
     for (double& x : theta) x = std::max(x, 0.0);
     passes = t + 1;
     prev_est = est;
@@ -254,7 +298,8 @@ SpectrumMetrics randomized_spectrum(const GradSource& src, double g_sq, int64_t 
     const bool converged = (est.rel <= opts.spectrum_rtol / 4 && prev_est.rel <= opts.spectrum_rtol) || est.at_rounding;
     if (last || (t >= t_min && converged)) break;
     omega = Tensor();  // free before the factorization's float64 copy
-    omega = op::orthonormal_basis(Z).Q;
+    if (!ranks || ranks->is_root()) omega = op::orthonormal_basis(Z).Q;
+    if (ranks) omega = from_root(*ranks, omega, dt, dev);
   }
 
   SpectrumMetrics s;
@@ -277,16 +322,24 @@ SpectrumMetrics randomized_spectrum(const GradSource& src, double g_sq, int64_t 
 
 SpectrumMetrics spectrum(const GradSource& src, double g_sq, int64_t dim, const HeadMetricsOptions& opts,
                          int64_t chunk) {
-  const int64_t N = src.rows(), V = src.vocab();
+  // across ranks: the sizes of all the rows, which every rank then agrees on
+  comm::Communicator* ranks = opts.comm && opts.comm->size() > 1 ? opts.comm : nullptr;
+  int64_t N = src.rows(), valid = src.valid_count();
+  if (ranks) {
+    std::vector<int64_t> n = {N, valid};
+    sum_over(*ranks, n);
+    N = n[0], valid = n[1];
+  }
+  const int64_t V = src.vocab();
   // G's rank is at most the number of nonzero rows, and V - 1 for softmax rows (they sum to 0);
   // min(valid rows, V) is the cap used for "every component".
-  const int64_t rank_cap = std::min(src.valid_count(), V);
+  const int64_t rank_cap = std::min(valid, V);
   const int64_t side = std::min(N, V);
   if (side == 0) return SpectrumMetrics{};
   if (opts.exact_spectrum || side <= opts.exact_spectrum_max_side)
-    return exact_spectrum(src, g_sq, dim, opts, chunk, rank_cap);
+    return exact_spectrum(src, g_sq, dim, opts, chunk, rank_cap, N, ranks);
   if (opts.topk <= 0) return SpectrumMetrics{};
-  return randomized_spectrum(src, g_sq, dim, opts, chunk, rank_cap);
+  return randomized_spectrum(src, g_sq, dim, opts, chunk, rank_cap, N, ranks);
 }
 
 }  // namespace gs::analysis::detail

@@ -4,8 +4,10 @@
 #include <chrono>
 #include <cmath>
 
+#include "analysis/data_parallel.h"
 #include "analysis/head_bottleneck.h"
 #include "analysis/head_internal.h"
+#include "analysis/head_shards.h"
 #include "tensor/ops.h"
 
 namespace gs::analysis {
@@ -24,9 +26,12 @@ struct HeadMetricsStream::State {
   bool finished = false;
 };
 
-HeadMetricsStream::HeadMetricsStream(const Tensor& W, const Tensor& targets, const HeadBasis& basis,
-                                     const HeadMetricsOptions& opts)
-    : s_(std::make_unique<State>()) {
+namespace {
+
+// The stream's input checks. require_valid: at least one valid target here (across ranks the
+// constructor asks it of all the ranks' targets instead).
+void check_stream_inputs(const Tensor& W, const Tensor& targets, const HeadBasis& basis, const HeadMetricsOptions& opts,
+                         bool require_valid) {
   detail::check_matrix("W", W);
   if (opts.promote_float64)
     fail("head_metrics", "HeadMetricsStream takes G in the pass's dtype: promote_float64 is not available");
@@ -36,9 +41,29 @@ HeadMetricsStream::HeadMetricsStream(const Tensor& W, const Tensor& targets, con
     fail("head_metrics", "targets must be int64 [N], got ",
          targets.defined() ? std::string(dtype_name(targets.dtype())) + " " + shape_str(targets.shape()) : "undefined");
   if (targets.device() != W.device()) fail("head_metrics", "W and targets on different devices");
-  detail::check_target_values(targets, V, opts.ignore_index);
+  detail::check_target_values(targets, V, opts.ignore_index, require_valid);
   detail::check_basis(basis, V, D, "W " + shape_str(W.shape()), "use head_basis(W)");
   detail::check_finite("W", W);
+}
+
+}  // namespace
+
+HeadMetricsStream::HeadMetricsStream(const Tensor& W, const Tensor& targets, const HeadBasis& basis,
+                                     const HeadMetricsOptions& opts)
+    : s_(std::make_unique<State>()) {
+  if (!spans_ranks(opts.comm)) {
+    check_stream_inputs(W, targets, basis, opts, true);
+  } else {
+    comm::Communicator& c = *opts.comm;
+    detail::check_on_every_rank(c, "head_metrics", [&] { check_stream_inputs(W, targets, basis, opts, false); });
+    detail::check_same_everywhere(c, "head_metrics", {W.shape()[0], W.shape()[1], static_cast<int64_t>(W.dtype())},
+                                  "W's shape or dtype");
+    detail::check_same_options(c, "head_metrics", opts);
+    if (detail::sum_over(c, detail::count_valid(targets, opts.ignore_index)) == 0)
+      fail("head_metrics", "no valid targets on any of the ", c.size(), " ranks: every row is ignore_index (",
+           opts.ignore_index, ")");
+  }
+  const int64_t V = W.shape()[0], D = W.shape()[1];
 
   State& s = *s_;
   s.W = op::contiguous(W);
@@ -97,12 +122,22 @@ HeadMetrics HeadMetricsStream::finish() {
   m.basis_rank = s.basis.rank;
   m.rank_tol = s.basis.rel_tol;
   m.run.chunk = s.largest_chunk;
-  s.pass->finish(m);
+  // Across ranks this rank's G is that of its own mean loss (1 / n_rank): n_rank / n_all makes
+  // its rows those of the mean over every rank's tokens.
+  detail::Shard shard;
+  int64_t n_all = -1;
+  if (spans_ranks(s.opts.comm)) {
+    const int64_t n_rank = detail::count_valid(s.targets, s.opts.ignore_index);
+    n_all = detail::sum_over(*s.opts.comm, n_rank);
+    shard = {s.opts.comm, static_cast<double>(n_rank) / static_cast<double>(n_all)};
+  }
+  s.pass->finish(m, shard);
   m.run.pass_s = s.pass_s;
   if (s.want_spectrum) {
     const auto t0 = std::chrono::steady_clock::now();
     // the same G rows again, from the kept H rows and W: the spectrum makes several passes
-    const detail::SoftmaxGradSource src(s.H_kept, s.W, s.targets, s.opts.ignore_index);
+    // (across ranks with the global 1 / n_all, like the pass's rescaled rows)
+    const detail::SoftmaxGradSource src(s.H_kept, s.W, s.targets, s.opts.ignore_index, n_all);
     const int64_t chunk = detail::chunk_rows(s.opts, s.N, s.V, s.W.dtype());
     m.spectrum = detail::spectrum(src, m.logit_grad_norm * m.logit_grad_norm, s.D, s.opts, chunk);
     m.run.spectrum_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -4,7 +4,9 @@
 #include <cmath>
 #include <vector>
 
+#include "analysis/data_parallel.h"
 #include "analysis/head_internal.h"
+#include "analysis/head_shards.h"
 #include "autograd/jvp.h"
 #include "autograd/ops.h"
 #include "tensor/error.h"
@@ -93,6 +95,24 @@ JacobianMetrics jacobian_destroyed(const HeadFunction& f, const Tensor& H_in, co
       m.min_rank = std::min(m.min_rank, r), m.max_rank = std::max(m.max_rank, r);
       ++m.tokens;
     }
+  }
+  if (spans_ranks(opt.comm)) {
+    // every rank's sums and per-token values: the figures of all the rows, on every rank
+    comm::Communicator& c = *opt.comm;
+    std::vector<double> sums = {total, visible, destroyed};
+    detail::sum_over(c, sums);
+    total = sums[0], visible = sums[1], destroyed = sums[2];
+    // a rank without counted rows has min_rank D and max_rank 0 (neutral for min and max)
+    const std::vector<int64_t> lows = detail::every_rank(c, m.min_rank), highs = detail::every_rank(c, m.max_rank);
+    m.min_rank = *std::min_element(lows.begin(), lows.end());
+    m.max_rank = *std::max_element(highs.begin(), highs.end());
+    m.tokens = detail::sum_over(c, m.tokens);
+    if (m.tokens == 0) fail(kOp, "G has no non-zero row on any of the ", c.size(), " ranks: nothing to measure");
+    m.logit_grad_norm = std::sqrt(total);
+    m.visible_norm = std::sqrt(visible);
+    m.destroyed_fraction = std::sqrt(destroyed / total);
+    m.per_token = detail::per_token_across(c, per);
+    return m;
   }
   if (m.tokens == 0) fail(kOp, "G has no non-zero row: nothing to measure");
   m.logit_grad_norm = std::sqrt(total);

@@ -34,6 +34,11 @@ struct JacobianMetricOptions {
   int64_t chunk = 0;                        // tokens per chunk; 0: the most whose J fits the budget
   int64_t memory_budget_bytes = 256 << 20;  // bound on the chunk's J [c, V, D] (float64)
   double rank_tol = -1;                     // rank(J_t) = #{sigma_i > rank_tol sigma_max}; < 0: max(V, D) 2^-52
+  // Rows split over ranks (as HeadMetricsOptions::comm): each rank passes its own rows of H and G
+  // (G rows of the global logit gradient) and every rank receives the figures of all the rows:
+  // the three sums all-reduced, the per-token values gathered on rank 0. null or a world of one:
+  // this process's rows are all the rows. A collective then: every rank must call.
+  comm::Communicator* comm = nullptr;
 };
 
 struct JacobianMetrics {

@@ -4,6 +4,9 @@
 #include <chrono>
 #include <string>
 
+#include "analysis/data_parallel.h"
+#include "analysis/head_internal.h"
+#include "analysis/head_shards.h"
 #include "analysis/jacobian_metric.h"
 #include "autograd/ops.h"
 #include "tensor/ops.h"
@@ -77,8 +80,12 @@ BottleneckSample measure_bottleneck(const nn::LanguageModel& model, const nn::Ba
   const auto tb = std::chrono::steady_clock::now();
   const HeadBasis basis = head_basis(M);
   s.basis_seconds = since(tb);
+  // across ranks: the tokens of every rank's share (the spectrum's size depends on all of them)
+  comm::Communicator* ranks = spans_ranks(opt.comm) ? opt.comm : nullptr;
+  const int64_t tokens = ranks ? detail::sum_over(*ranks, hidden.size(0)) : hidden.size(0);
   HeadMetricsOptions ho;
-  ho.topk = topk_for(opt, hidden.size(0), M.size(0), basis.rank);
+  ho.topk = topk_for(opt, tokens, M.size(0), basis.rank);
+  ho.comm = ranks;
   if (opt.keep_inputs) {
     // H is recomputed here, apart from the metric paths below, so that metrics recomputed from
     // this copy also catch a wrong H inside either path
@@ -86,7 +93,16 @@ BottleneckSample measure_bottleneck(const nn::LanguageModel& model, const nn::Ba
     auto copy = [](const Tensor& x) { return op::clone(op::to(x, Device::CPU)); };
     s.inputs = {copy(head.head_input(detach(hidden))), copy(M), copy(targets)};
     check_head_input(s.inputs.H, M);
+    if (ranks) {  // the rows the metrics describe: every rank's (W is the same everywhere)
+      s.inputs.H = detail::all_rows(*ranks, s.inputs.H);
+      s.inputs.targets = detail::all_rows(*ranks, s.inputs.targets);
+    }
   }
+  // Across ranks each rank's loss is the mean over its own tokens; the figures are the mean over
+  // all of them: G's rows scale by n_rank / n_all, the loss is the n-weighted mean.
+  // (ho.ignore_index: the losses' default, -100, which the stream uses too)
+  const int64_t n_rank = ranks ? detail::count_valid(targets, ho.ignore_index) : 0;
+  const int64_t n_all = ranks ? detail::sum_over(*ranks, n_rank) : 0;
 
   // A bias is outside what the stream's spectrum recomputes (H M^T): such heads take the logits path.
   s.fused = opt.fused && head.fused_loss() && !head.head_bias().defined();
@@ -98,7 +114,9 @@ BottleneckSample measure_bottleneck(const nn::LanguageModel& model, const nn::Ba
     const Tensor loss = set_name(head.loss(hidden, targets, lo), "loss");
     s.loss = loss.item<double>();
     s.head = stream.finish();
-    s.trace = trace_backward(loss, s.head.logit_grad_norm, hidden);
+    // this rank's backward pass, relative to this rank's own ||G|| (the whole G in one process)
+    s.trace = trace_backward(loss, s.head.run.shard_grad_norm, hidden);
+    if (ranks) s.loss = s.head.loss;  // the stream's: every rank's loss sums over n_all
   } else {
     const Tensor logits = head.forward(hidden);  // [N, V]
     const Tensor loss = set_name(cross_entropy(logits, targets), "loss");
@@ -111,12 +129,23 @@ BottleneckSample measure_bottleneck(const nn::LanguageModel& model, const nn::Ba
       H = head.head_input(detach(hidden));
     }
     check_head_input(H, M);
-    s.head = grad_metrics(G, H, basis, ho);
-    apply_exact_metric(s.head, head, hidden, G);  // the Jacobian figures for a head that is not linear
+    if (!ranks) {
+      s.head = grad_metrics(G, H, basis, ho);
+      apply_exact_metric(s.head, head, hidden, G);  // the Jacobian figures for a head that is not linear
+    } else {
+      const Tensor Gs = op::mul(G, static_cast<double>(n_rank) / static_cast<double>(n_all));  // rows of the global G
+      s.head = grad_metrics(Gs, H, basis, ho);
+      JacobianMetricOptions jo;
+      jo.comm = ranks;
+      apply_exact_metric(s.head, head, hidden, Gs, jo);
+      s.loss = detail::sum_over(*ranks, s.loss * static_cast<double>(n_rank)) / static_cast<double>(n_all);
+    }
   }
   s.head.loss = s.loss;
   find_first_block(s, model.backbone()->first_layer_node());
-  if (opt.leak_test.value_or(!head.builtin())) {
+  // the leak test on rank 0's share alone: it is a check of the head's backward, which every
+  // rank runs the same way (and it holds [N, V] logits)
+  if (opt.leak_test.value_or(!head.builtin()) && is_root(ranks)) {
     const auto tl = std::chrono::steady_clock::now();
     s.leak = leak_on_logits(head, hidden, targets, basis);
     s.has_leak = true;

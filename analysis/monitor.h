@@ -62,9 +62,17 @@ struct MonitorOptions {
   // recompute the metrics outside this library. Off by default: it holds a V x k copy of W per
   // sample.
   bool keep_inputs = false;
+  // Data parallelism (analysis/data_parallel.h): the ranks of this communicator each pass their own
+  // share of the batch (rank_share), and the head metrics (and loss) are those of all the shards
+  // together, as one process measures the whole batch (HeadMetricsOptions::comm); the kept inputs
+  // are all the shards' rows. The node trace and the leak test are of each rank's own shard (a
+  // backward pass is per rank; the reports show rank 0's), the leak test runs on rank 0 only
+  // (has_leak is false elsewhere). Every rank must measure together. null: this process alone.
+  comm::Communicator* comm = nullptr;
 };
 
-// One measurement on one batch (the model is not changed; no .grad is touched).
+// One measurement on one batch (the model is not changed; no .grad is touched). With opt.comm,
+// `batch` is this rank's share.
 // Errors ("measure_bottleneck: ..."): a head whose head_matrix() is not [head.vocab(),
 // head.rank()], or whose head_input(h) is not [N, k] for that matrix's k (a custom head's methods
 // disagreeing, e.g. a transposed matrix); then the head metrics' and trace_backward's own.

@@ -29,6 +29,10 @@ struct WatchData {
 // that step trained on. Text goes through nn::Trainer (its progress bar when tc.progress);
 // SpamLang, which has no token stream, through train_loop with a plain progress line on stderr
 // every tc.log_every steps. Returns the samples.
+// With mo.comm spanning several processes the run is data parallel over them (both paths; the
+// batch must split evenly): every process draws the same batches and trains and measures on its
+// share (the measurements are of the whole batches, MonitorOptions::comm); only rank 0 prints
+// progress. Without it this process trains alone, even under mpirun.
 std::vector<BottleneckSample> train_and_watch(const std::shared_ptr<nn::LanguageModel>& model, const WatchData& data,
                                               const nn::TrainConfig& tc, const MonitorOptions& mo,
                                               Generator& probe_gen);

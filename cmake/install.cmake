@@ -58,6 +58,9 @@ endif()
 if(GS_WITH_CUDA)
   find_package(CUDAToolkit REQUIRED)  # ops_cuda/ found it in its own directory scope
   set(GS_PC_CUDA "-L${CUDAToolkit_LIBRARY_DIR} -lcusolver -lcublas -lcudart")
+  if(GS_WITH_NCCL)
+    set(GS_PC_CUDA "-L${CUDAToolkit_LIBRARY_DIR} -lnccl -lcusolver -lcublas -lcudart")
+  endif()
 endif()
 # Relocatable: the prefix is found from the .pc file's own location (pkg-config's ${pcfiledir}),
 # so `cmake --install build --prefix <anywhere>` gives a working file.

@@ -4,6 +4,7 @@
 #   GS_PUBLIC_HEADERS  paths relative to the source root, e.g. "autograd/ops/loss.h"
 set(GS_INTERNAL_HEADERS
     analysis/head_internal.h  # the chunked passes shared by analysis/head_*.cpp
+    analysis/head_shards.h    # the head metrics' collectives across ranks (analysis/head_*.cpp, monitor.cpp)
     ops_cuda/check.h          # CUDA/cuBLAS/cuSOLVER error macros (needs the CUDA headers)
     ops_cuda/context.h        # stream, handles, scratch buffers (needs the CUDA headers)
     ops_cuda/stub_message.h   # the message of the CPU-only stubs

@@ -6,6 +6,8 @@
 //   Single  a world of one process: every collective is the identity (gather copies).
 //   Mpi     Open MPI (or any MPI-3 library) when the build found it (GRADSCOPE_MPI) and the
 //           process was started by mpirun: MPI_COMM_WORLD, one rank per process.
+//   Nccl    NCCL on CUDA device buffers (comm/nccl.h), made from a host world; built when both
+//           the CUDA backend and MPI are (nccl_available()). Never picked by world().
 // world() picks: an MPI world when MPI is compiled in and the launcher's environment says so
 // (OMPI_COMM_WORLD_SIZE, PMI_SIZE or PMIX_RANK), the single world otherwise, so the same binary
 // runs alone or under `mpirun -np N` with no flag.
@@ -28,7 +30,7 @@ class Communicator {
   virtual ~Communicator() = default;
   virtual int rank() const = 0;
   virtual int size() const = 0;
-  virtual const char* backend() const = 0;  // "single" | "mpi"
+  virtual const char* backend() const = 0;  // "single" | "mpi" | "nccl"
 
   // buf[0, count) <- the elementwise sum of every rank's buf (every rank receives it).
   virtual void all_reduce_sum(void* buf, int64_t count, Elem e) = 0;
@@ -54,6 +56,9 @@ class Communicator {
 Communicator& world();
 // True when this build links MPI.
 bool mpi_available();
+// True when this build has the NCCL communicator (comm/nccl.h: the CUDA backend and MPI both
+// found at configure time). Says nothing about a device being present.
+bool nccl_available();
 // A world of one, for tests and for code that must not talk to other ranks.
 std::unique_ptr<Communicator> make_single();
 // The collectives' timeout in seconds (GRADSCOPE_COMM_TIMEOUT_S; invalid values throw

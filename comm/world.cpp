@@ -37,6 +37,14 @@ bool mpi_available() {
 #endif
 }
 
+bool nccl_available() {
+#ifdef GRADSCOPE_HAVE_NCCL
+  return true;
+#else
+  return false;
+#endif
+}
+
 Communicator& world() {
   // Never destroyed: MPI is finalised by its own atexit handler (comm/mpi.cpp).
   static Communicator* w = [] {

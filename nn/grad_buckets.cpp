@@ -4,6 +4,7 @@
 
 #include "autograd/ops.h"
 #include "comm/communicator.h"
+#include "comm/nccl.h"
 #include "tensor/ops.h"
 
 namespace gs::nn {
@@ -21,6 +22,9 @@ struct GradBuckets::State {
     bool started = false;
   };
   comm::Communicator* comm = nullptr;
+  // Parameters on CUDA: the NCCL communicator made from the caller's host world, which then
+  // carries only the step's other (host) collectives. Null on the CPU path.
+  std::unique_ptr<comm::Communicator> device_comm;
   comm::Elem elem = comm::Elem::f32;
   std::vector<Slot> slots;
   std::vector<Bucket> buckets;
@@ -47,15 +51,22 @@ GradBuckets::GradBuckets(const NamedTensors& params, comm::Communicator& comm, i
   s_->comm = &comm;
   if (params.empty()) return;
   const DType dt = params.front().second.dtype();
+  const Device dev = params.front().second.device();
   s_->elem = dt == kFloat64 ? comm::Elem::f64 : comm::Elem::f32;
   std::vector<int64_t> sizes;
   for (auto it = params.rbegin(); it != params.rend(); ++it) {
     const auto& [name, p] = *it;
     if (p.dtype() != dt || !is_floating(dt))
       fail("train", "data-parallel buckets need one floating dtype, but ", name, " is ", dtype_name(p.dtype()));
-    if (p.device() != Device::CPU)
+    if (p.device() != dev)
+      fail("train", "data-parallel buckets need every parameter on one device, but ", name, " is on ",
+           device_name(p.device()), " and ", params.front().first, " on ", device_name(dev));
+    // Without NCCL (a build without the CUDA backend or MPI, or the emulated device) gradients on
+    // the device are refused, as before NCCL existed: no silent round trip through the host.
+    if (p.device() != Device::CPU && !comm::nccl_available())
       fail("train", "data-parallel training of parameters on ", device_name(p.device()),
-           " needs a device communicator (NCCL), not built yet; parameter ", name);
+           " needs the NCCL communicator, which this build lacks (it comes with the CUDA backend and MPI); parameter ",
+           name);
     const int64_t bytes = p.numel() * static_cast<int64_t>(dtype_size(dt));
     if (sizes.empty() || (sizes.back() > 0 && sizes.back() + bytes > bucket_bytes)) sizes.push_back(0);
     State::Slot slot;
@@ -66,9 +77,21 @@ GradBuckets::GradBuckets(const NamedTensors& params, comm::Communicator& comm, i
     sizes.back() += bytes;
     s_->slots.push_back(slot);
   }
+  if (dev != Device::CPU) {
+    // The buffers below live on the device and go straight to NCCL. make_nccl checks that this
+    // rank's parameters sit on its own GPU (each rank selected it at start-up) before NCCL starts.
+    const void* resident = nullptr;
+    for (const auto& [name, p] : params)
+      if (p.numel() > 0) {
+        resident = p.raw_data();
+        break;
+      }
+    s_->device_comm = comm::make_nccl(comm, resident);
+    s_->comm = s_->device_comm.get();
+  }
   for (int64_t bytes : sizes) {
     State::Bucket b;
-    b.buf = zeros({bytes / static_cast<int64_t>(dtype_size(dt))}, dt);
+    b.buf = zeros({bytes / static_cast<int64_t>(dtype_size(dt))}, dt, dev);
     s_->buckets.push_back(b);
   }
   for (const auto& slot : s_->slots) ++s_->buckets[static_cast<size_t>(slot.bucket)].params;
@@ -104,7 +127,7 @@ void GradBuckets::finish() {
   for (auto& s : s_->slots)
     if (!s.arrived)
       op::copy_(op::narrow(s_->buckets[static_cast<size_t>(s.bucket)].buf, 0, s.offset, s.numel),
-                zeros({s.numel}, s.param.dtype()));
+                zeros({s.numel}, s.param.dtype(), s.param.device()));
   for (auto& b : s_->buckets)
     if (!b.started) s_->start(b);
   const double inv = 1.0 / static_cast<double>(s_->comm->size());

@@ -12,6 +12,11 @@
 // test, passes through them untouched) and hold only a shared state, so they outlive the object
 // harmlessly. Every rank must run the same graph: a parameter without a gradient in this step
 // must have none on every rank (the same model and loss give that).
+//
+// Parameters on CUDA (builds with NCCL, comm::nccl_available()): the buckets are device buffers
+// and their sums go through an NCCL communicator made once here from `comm` (comm/nccl.h), which
+// must be the host world of every rank; each rank's parameters must be on its own local GPU
+// (comm::select_local_device before the model is moved). Without NCCL, CUDA parameters throw.
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -26,7 +31,8 @@ namespace gs::nn {
 
 class GradBuckets {
  public:
-  // All parameters must be float32 or float64 (one dtype) and on the CPU; throws "train: ..." otherwise.
+  // All parameters must be float32 or float64 (one dtype) on one device, the CPU or (with NCCL) CUDA;
+  // throws "train: ..." otherwise. On CUDA every rank must construct it together (NCCL's set-up).
   GradBuckets(const NamedTensors& params, comm::Communicator& comm, int64_t bucket_bytes = int64_t{25} << 20);
   ~GradBuckets();
   GradBuckets(const GradBuckets&) = delete;

@@ -191,6 +191,8 @@ std::vector<double> Trainer::run(const StepCallback& on_step) {
   if (config_.batch % ranks != 0)
     fail("train", "batch ", config_.batch, " is not a multiple of the ", ranks, " processes: each takes batch / ",
          ranks, " sequences");
+  // Which communicator sums the gradients is GradBuckets' choice: c itself for CPU parameters; for
+  // CUDA parameters an NCCL communicator it makes once from c (builds with NCCL), or a refusal.
   if (ranks > 1 && !buckets_) buckets_ = std::make_unique<GradBuckets>(model_->named_parameters(), c);
   const bool progress = config_.progress && c.is_root();
   const bool tty = progress && isatty(STDERR_FILENO);

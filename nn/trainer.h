@@ -88,7 +88,8 @@ class Trainer {
   // and tokens/s reported (run's losses, StepInfo) are the whole world's. Clipping uses the global
   // gradient. Only rank 0 prints progress and writes checkpoints; every rank resumes from the same
   // file, whatever the world size that wrote it. config.batch must be a multiple of the size.
-  // CPU only for now: parameters on a CUDA device with a world of more than one process throw.
+  // Parameters on CUDA need the NCCL communicator (builds with the CUDA backend and MPI; each rank
+  // on its own GPU, comm::select_local_device); without it they throw.
   void set_communicator(comm::Communicator& c);
   int world_size() const;
   bool is_root() const;

@@ -118,7 +118,7 @@ class Shape {
     const size_t at = index_of(pos);
     const size_t n = static_cast<size_t>(std::distance(first, last));
     // the source may live inside this shape, which make_gap can move: copy it out first
-    int64_t tmp_inline[kInline];
+    int64_t tmp_inline[kInline] = {};
     std::vector<int64_t> tmp_heap;
     int64_t* tmp = tmp_inline;
     if (n > kInline) {

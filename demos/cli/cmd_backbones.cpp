@@ -1,7 +1,8 @@
 // gradscope backbones: the bottleneck does not depend on the backbone. The same head (V, D, k),
 // data and budget on each backbone, several seeds each: the destroyed fraction at initialisation
 // and after training, the training loss, as mean +- std over seeds in a Markdown table, next to
-// sqrt(1 - k/V), what a random direction in R^V loses in a k-dimensional subspace.
+// sqrt(1 - k/V), what a random direction in R^V loses in a k-dimensional subspace. Under
+// `mpirun -np N` every run is data parallel over the processes; rank 0 alone prints and writes.
 #include <algorithm>
 #include <cstdio>
 #include <stdexcept>
@@ -12,6 +13,7 @@
 #include "demos/cli/experiment_options.h"
 #include "demos/cli/model_options.h"
 #include "demos/cli/output.h"
+#include "demos/cli/ranks.h"
 #include "demos/cli/reports.h"
 #include "demos/cli/train_data.h"
 
@@ -31,15 +33,17 @@ analysis::BackbonesConfig backbones_config(const Options& o, const std::vector<s
   cfg.train.log_every = 50;
   cfg.monitor.every = o.integer("every");
   cfg.monitor.keep_inputs = o.on("dump-final");
+  cfg.monitor.comm = &ranks();  // under mpirun: every run data parallel, measured on whole batches
   cfg.seeds = o.integer("seeds");
   if (cfg.seeds < 1) throw std::runtime_error("option --seeds: must be >= 1");
   if (cfg.monitor.every < 1) throw std::runtime_error("option --every: must be >= 1");
   for (const auto& c : cfg.models) nn::make_language_model(c);  // a bad combination (heads vs D) throws here
   cfg.data = data;
-  cfg.log = [](const std::string& line) {
-    std::printf("%s\n", line.c_str());
-    std::fflush(stdout);
-  };
+  if (is_root())  // the other processes of mpirun print nothing
+    cfg.log = [](const std::string& line) {
+      std::printf("%s\n", line.c_str());
+      std::fflush(stdout);
+    };
   return cfg;
 }
 
@@ -71,19 +75,24 @@ int run_backbones(const Args& args) {
   const TrainData data = train_data_from(o, o.integer("seq-len"));
   analysis::BackbonesConfig cfg = backbones_config(o, backbones, data);
   cfg.device = device;
-  const std::string dir = plan_run_dir("backbones", o.str("out"));  // checked; made when the results exist
-  check_output_file("json", o.str("json"), dir);
+  std::string dir;  // rank 0's: the only one that writes
+  checks_on_root([&] {
+    dir = plan_run_dir("backbones", o.str("out"));  // checked; made when the results exist
+    check_output_file("json", o.str("json"), dir);
+  });
 
   const nn::LMConfig& c0 = cfg.models.front();
   const nn::TrainConfig& tc = cfg.train;
-  std::printf("backbones: %s; V = %ld, D = %ld, %s head (k = %ld), %ld layers; %s; %ld seeds x %ld steps of %ld x %ld "
-              "tokens -> %s\nsqrt(1 - k/V) = %.4f\n",
-              o.str("backbones").c_str(), long(c0.vocab), long(c0.d_model), c0.head_label().c_str(),
-              long(c0.head_rank()), long(c0.n_layer), data.description.c_str(), long(cfg.seeds), long(tc.steps),
-              long(tc.batch), long(tc.seq_len), dir.c_str(), analysis::random_direction_destroyed(c0.head_rank(), c0.vocab));
+  if (is_root())
+    std::printf("backbones: %s; V = %ld, D = %ld, %s head (k = %ld), %ld layers; %s; %ld seeds x %ld steps of %ld x %ld "
+                "tokens -> %s\nsqrt(1 - k/V) = %.4f\n",
+                o.str("backbones").c_str(), long(c0.vocab), long(c0.d_model), c0.head_label().c_str(),
+                long(c0.head_rank()), long(c0.n_layer), data.description.c_str(), long(cfg.seeds), long(tc.steps),
+                long(tc.batch), long(tc.seq_len), dir.c_str(),
+                analysis::random_direction_destroyed(c0.head_rank(), c0.vocab));
   std::fflush(stdout);
   const std::vector<analysis::BackboneRun> runs = analysis::run_backbones(cfg);
-  report_backbones(cfg, runs, data.description, device_label(device), dir, o.str("json"));
+  if (is_root()) report_backbones(cfg, runs, data.description, device_label(device), dir, o.str("json"));
   return 0;
 }
 

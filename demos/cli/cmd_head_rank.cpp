@@ -1,7 +1,8 @@
 // gradscope head-rank: PAPER.md claim 4 at small scale. The same backbone with a factorized head
 // D -> r -> V for each rank r, the same batches and budget; loss curves and the token-efficiency
 // ratio (tokens the highest-rank model needs to reach the lowest-rank model's final loss, over the
-// tokens the lowest-rank model used).
+// tokens the lowest-rank model used). Under `mpirun -np N` every model trains data parallel over
+// the processes (the same curves, up to the order of the sums); rank 0 alone prints and writes.
 #include <cstdio>
 #include <memory>
 #include <stdexcept>
@@ -12,6 +13,7 @@
 #include "demos/cli/model_options.h"
 #include "demos/cli/options.h"
 #include "demos/cli/output.h"
+#include "demos/cli/ranks.h"
 #include "demos/cli/reports.h"
 
 namespace gs::cli {
@@ -33,10 +35,12 @@ analysis::HeadRankConfig head_rank_config(const Options& o) {
   cfg.smooth = o.integer("smooth");
   cfg.data_seed = cfg.model.seed;
   cfg.model.backbone = nn::parse_backbone(o.str("backbone"));
-  cfg.log = [](const std::string& line) {
-    std::printf("%s\n", line.c_str());
-    std::fflush(stdout);
-  };
+  cfg.comm = &ranks();  // under mpirun: every model trained data parallel
+  if (is_root())        // the other processes of mpirun print nothing
+    cfg.log = [](const std::string& line) {
+      std::printf("%s\n", line.c_str());
+      std::fflush(stdout);
+    };
   return cfg;
 }
 
@@ -92,16 +96,21 @@ int run_head_rank(const Args& args) {
   if (o.integer("seed") < 0) throw std::runtime_error("option --seed: must be >= 0");
 
   analysis::HeadRankConfig cfg = head_rank_config(o);
-  analysis::check_head_rank_config(cfg);  // before loading data or making the output folder
+  // before loading data or making the output folder (also: --batch splits over mpirun's processes)
+  analysis::check_head_rank_config(cfg);
   const std::string data_desc = add_data(o, cfg);
-  const std::string dir = plan_run_dir("head-rank", o.str("out"));  // checked; made when the results exist
-  check_output_file("json", o.str("json"), dir);
-  std::printf("head-rank: ranks %s, %s backbone D=%ld, %s, %ld steps x %ld tokens -> %s\n", o.str("ranks").c_str(),
-              nn::backbone_name(cfg.model.backbone), long(cfg.model.d_model), data_desc.c_str(), long(cfg.steps),
-              long(cfg.batch * cfg.seq_len), dir.c_str());
+  std::string dir;  // rank 0's: the only one that writes
+  checks_on_root([&] {
+    dir = plan_run_dir("head-rank", o.str("out"));  // checked; made when the results exist
+    check_output_file("json", o.str("json"), dir);
+  });
+  if (is_root())
+    std::printf("head-rank: ranks %s, %s backbone D=%ld, %s, %ld steps x %ld tokens -> %s\n", o.str("ranks").c_str(),
+                nn::backbone_name(cfg.model.backbone), long(cfg.model.d_model), data_desc.c_str(), long(cfg.steps),
+                long(cfg.batch * cfg.seq_len), dir.c_str());
   std::fflush(stdout);
   const analysis::HeadRankResult res = analysis::run_head_rank(cfg);
-  report_head_rank(cfg, res, o.on("spamlang") ? "spamlang" : "text", o.str("text"), dir, o.str("json"));
+  if (is_root()) report_head_rank(cfg, res, o.on("spamlang") ? "spamlang" : "text", o.str("text"), dir, o.str("json"));
   return 0;
 }
 

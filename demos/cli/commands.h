@@ -11,6 +11,10 @@ struct Command {
   const char* name;
   const char* summary;
   int (*run)(const Args& args);
+  // Splits its work over the processes of `mpirun -np N` (demos/cli/ranks.h): each takes its share
+  // of every batch, rank 0 alone prints and writes. false: refused under mpirun with several
+  // processes, which would each run the whole command and write the same outputs.
+  bool data_parallel = false;
 };
 
 int run_mlp_demo(const Args& args);

@@ -1,5 +1,7 @@
 #include "demos/cli/device_option.h"
 
+#include "comm/communicator.h"
+#include "comm/nccl.h"
 #include "ops_cpu/gemm_backend.h"
 #include "ops_cpu/threads.h"
 #include "tensor/device.h"
@@ -20,7 +22,13 @@ Device parse_device(const std::string& value) {
   return Device::CUDA;
 }
 
-Device device_from(const Options& o) { return parse_device(o.str("device")); }
+Device device_from(const Options& o) {
+  const Device d = parse_device(o.str("device"));
+  // Several ranks on CUDA: each takes its own GPU now, before its first CUDA allocation fixes
+  // the device of gradscope's stream (comm/nccl.h). Without NCCL the trainer refuses later.
+  if (d == Device::CUDA && comm::nccl_available() && comm::world().size() > 1) comm::select_local_device(comm::world());
+  return d;
+}
 
 std::string device_label(Device device) {
   return device == Device::CUDA ? "cuda (" + cuda_device_name() + ")" : "cpu";

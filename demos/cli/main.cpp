@@ -15,33 +15,42 @@ namespace {
 const gs::cli::Command kCommands[] = {
     {"analyze", "head metrics of one batch from .npy files (W, H, targets) or a checkpoint: how much of the "
                 "logit gradient the head destroys; with a model also the node trace and the leak test",
-     gs::cli::run_analyze},
+     gs::cli::run_analyze, false},
     {"backbones", "the same head on transformer, GRU and SSM backbones over several seeds: a Markdown table of the "
                   "destroyed fraction (mean +- std) at init and after training",
-     gs::cli::run_backbones},
+     gs::cli::run_backbones, true},
     {"bottleneck", "the main job: train a small LM and measure how much of the logit gradient the head destroys, "
                    "at every node",
-     gs::cli::run_bottleneck},
+     gs::cli::run_bottleneck, true},
     {"graph", "the autograd graph of one training step of a small transformer | gru | ssm model as Graphviz dot "
               "(and PNG): arrows forward, gradient norms from the backward pass",
-     gs::cli::run_graph},
+     gs::cli::run_graph, false},
     {"mlp-demo", "train a 2-layer MLP language model on a synthetic sequence task; print the loss and "
                  "the gradient norm at every node",
-     gs::cli::run_mlp_demo},
+     gs::cli::run_mlp_demo, false},
     {"tokenize", "text to token ids as a JSON array, or back with --decode (--tokenizer byte | gpt2)",
-     gs::cli::run_tokenize},
+     gs::cli::run_tokenize, false},
     {"train", "train a byte-level language model (transformer | gru | ssm backbone, full | factorized head)",
-     gs::cli::run_train},
+     gs::cli::run_train, true},
     {"spamlang", "SpamLang over a (V, D) grid: accuracy collapses as V/D grows; a direct logit table control learns",
-     gs::cli::run_spamlang},
+     gs::cli::run_spamlang, false},
     {"head-rank", "factorized heads of several ranks, same budget: loss curves and the token-efficiency ratio",
-     gs::cli::run_head_rank},
+     gs::cli::run_head_rank, true},
     {"remedies", "every head (full, factorized, mos, mlp, sigsoftmax, registered) on the same data, measured "
                  "exactly: destroyed fraction, leak test, SpamLang accuracy, loss, ms per step",
-     gs::cli::run_remedies},
+     gs::cli::run_remedies, false},
     {"equal-norm", "direct logit step vs the logit change an SGD step through the network makes, at equal norm",
-     gs::cli::run_equal_norm},
+     gs::cli::run_equal_norm, false},
 };
+
+// The refusal of a command that runs in one process only: the commands that do split.
+std::string not_data_parallel() {
+  std::string list;
+  for (const auto& c : kCommands)
+    if (c.data_parallel) list += std::string(list.empty() ? "" : ", ") + c.name;
+  return "runs in one process (each of mpirun's processes would run all of it and write the same outputs); "
+         "under mpirun only " + list + " split their work over the processes: start it without mpirun";
+}
 
 int usage(FILE* out) {
   std::fprintf(out, "usage: gradscope <command> [options]\n\ncommands:\n");
@@ -60,11 +69,9 @@ int main(int argc, char** argv) {
     if (std::strcmp(c.name, name) != 0) continue;
     try {
       gs::cpu::gemm_backend();  // a bad GRADSCOPE_GEMM fails here, before any work
-      // Under mpirun only train splits its work over the ranks; any other command would run N
-      // copies writing the same outputs.
-      if (gs::comm::world().size() > 1 && std::strcmp(name, "train") != 0)
-        throw std::runtime_error("runs in one process; under mpirun only `gradscope train` is data-parallel so far "
-                                 "(start it without mpirun)");
+      // Under mpirun only the data-parallel commands split their work over the ranks; any other
+      // command would run N copies writing the same outputs.
+      if (gs::comm::world().size() > 1 && !c.data_parallel) throw std::runtime_error(not_data_parallel());
       return c.run(gs::cli::Args(argv + 2, argv + argc));
     } catch (const std::bad_alloc&) {
       // a host allocation outside the tensor allocator (a std::vector of a huge batch): its own

@@ -7,6 +7,7 @@
 #include "demos/cli/default_text.h"
 #include "demos/cli/experiment_options.h"
 #include "demos/cli/model_options.h"
+#include "demos/cli/ranks.h"
 #include "tokenizer/tokenizer.h"
 
 namespace gs::cli {
@@ -84,6 +85,7 @@ nn::TrainConfig train_config_from(const Options& o) {
   if (tc.steps < 1) throw std::runtime_error("option --steps: must be >= 1");
   if (tc.batch < 1) throw std::runtime_error("option --batch: must be >= 1");
   if (!(tc.lr > 0) || !std::isfinite(tc.lr)) throw std::runtime_error("option --lr: must be finite and > 0");
+  check_batch_splits(tc.batch);  // under mpirun each process takes batch / N sequences
   return tc;
 }
 

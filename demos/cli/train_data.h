@@ -34,7 +34,8 @@ std::vector<std::string> with_bottleneck_defaults(const std::vector<std::string>
 bool asks_for_gpt2(const std::vector<std::string>& args);
 
 // --steps --batch --lr (declared by the command) and --seq-len (add_model_options), checked:
-// steps and batch >= 1, lr finite and > 0; tc.seed is --seed.
+// steps and batch >= 1, lr finite and > 0, batch a multiple of the processes under mpirun
+// (demos/cli/ranks.h); tc.seed is --seed.
 nn::TrainConfig train_config_from(const Options& o);
 
 }  // namespace gs::cli
