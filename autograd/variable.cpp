@@ -42,6 +42,14 @@ void zero_grad(const Tensor& t) {
   if (auto& m = t.impl()->autograd) m->grad = Tensor();
 }
 
+void set_grad(const Tensor& t, const Tensor& g) {
+  if (!requires_grad_flag(t)) fail("set_grad", "tensor ", shape_str(t.shape()), " does not require grad");
+  if (g.defined() && (g.shape() != t.shape() || g.dtype() != t.dtype() || g.device() != t.device()))
+    fail("set_grad", "gradient ", dtype_name(g.dtype()), " ", shape_str(g.shape()), " on ", device_name(g.device()),
+         " for a tensor ", dtype_name(t.dtype()), " ", shape_str(t.shape()), " on ", device_name(t.device()));
+  t.impl()->autograd->grad = g;
+}
+
 Tensor detach(const Tensor& t) { return op::alias(t); }
 
 void retain_grad(const Tensor& t) {

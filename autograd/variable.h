@@ -16,6 +16,9 @@ bool is_leaf(const Tensor& t);
 // Accumulated gradient (undefined when none has arrived yet).
 Tensor grad_of(const Tensor& t);
 void zero_grad(const Tensor& t);  // resets .grad to undefined
+// Replaces t's .grad (t must require grad; g must have t's shape, dtype and device, or be
+// undefined). For code that computes a gradient outside backward: data-parallel averaging.
+void set_grad(const Tensor& t, const Tensor& g);
 // Same data, cut from the graph.
 Tensor detach(const Tensor& t);
 // Keep .grad on a non-leaf after backward.

@@ -115,7 +115,7 @@ class Mpi final : public Communicator {
   void wait(const char* what, int64_t count, MPI_Request& req) {
     const auto start = std::chrono::steady_clock::now();
     int done = 0;
-    for (int spins = 0;; ++spins) {
+    for (;;) {
       MPI_Test(&req, &done, MPI_STATUS_IGNORE);
       if (done) return;
       const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -127,8 +127,9 @@ class Mpi final : public Communicator {
         std::fflush(stderr);
         MPI_Abort(MPI_COMM_WORLD, 3);
       }
-      // spin briefly (collectives of one step finish in microseconds), then yield the core
-      if (spins > 1000) std::this_thread::sleep_for(std::chrono::microseconds(spins > 100000 ? 1000 : 50));
+      // MPI moves a large message only inside its calls, one fragment per call or so: poll without
+      // pause for the first 50 ms (a step's gradients take milliseconds), then yield the core.
+      if (waited > 0.05) std::this_thread::sleep_for(std::chrono::microseconds(waited > 1.0 ? 1000 : 50));
     }
   }
 

@@ -131,14 +131,13 @@ void GradBuckets::finish() {
   for (auto& b : s_->buckets)
     if (!b.started) s_->start(b);
   const double inv = 1.0 / static_cast<double>(s_->comm->size());
-  for (auto& b : s_->buckets) {
-    s_->comm->wait(b.handle);
-    op::copy_(b.buf, op::mul(b.buf, inv));
-  }
+  for (auto& b : s_->buckets) s_->comm->wait(b.handle);
+  // Each gradient becomes its slice of the sum times 1 / size, in a new contiguous tensor: one
+  // pass over the bucket, and no strided copy into a gradient a vjp left as a transposed view.
   for (auto& s : s_->slots) {
     if (!s.arrived) continue;
-    const Tensor g = grad_of(s.param);
-    op::copy_(g, op::reshape(op::narrow(s_->buckets[static_cast<size_t>(s.bucket)].buf, 0, s.offset, s.numel), g.shape()));
+    const Tensor sum = op::narrow(s_->buckets[static_cast<size_t>(s.bucket)].buf, 0, s.offset, s.numel);
+    set_grad(s.param, op::mul(op::reshape(sum, s.param.shape()), inv));
   }
 }
 

@@ -33,6 +33,21 @@ TEST_CASE("reused inputs accumulate, leaf grads accumulate across backward calls
   REQUIRE_FALSE(grad_of(x).defined());
 }
 
+TEST_CASE("set_grad replaces .grad, checks shape, dtype and requires-grad, and the next backward adds to it",
+          "[autograd][engine]") {
+  Tensor x = leaf({1, 2});
+  set_grad(x, from_vector(std::vector<double>{5, 7}, {2}));
+  REQUIRE(gradv(x) == std::vector<double>{5, 7});
+  backward(mul(x, 2.0), ones({2}, kFloat64));
+  REQUIRE(gradv(x) == std::vector<double>{7, 9});
+  set_grad(x, Tensor());
+  REQUIRE_FALSE(grad_of(x).defined());
+  REQUIRE_THROWS_WITH(set_grad(x, zeros({3}, kFloat64)), Contains("set_grad: gradient float64 [3]"));
+  REQUIRE_THROWS_WITH(set_grad(x, zeros({2})), Contains("set_grad: gradient float32 [2]"));
+  REQUIRE_THROWS_WITH(set_grad(from_vector(std::vector<double>{1}, {1}), zeros({1}, kFloat64)),
+                      Contains("set_grad: tensor [1] does not require grad"));
+}
+
 TEST_CASE("a freed graph cannot be reused unless retain_graph", "[autograd][engine]") {
   Tensor x = leaf({2});
   Tensor y = set_name(exp(mul(x, x)), "y.exp");

@@ -83,7 +83,8 @@ std::array<Vec, 3> ref_adam(double lr, double b1, double b2, double eps, double 
 Tensor make_param(const std::vector<double>& v, DType dt = kFloat64) {
   return requires_grad(op::to(from_vector(v), dt));
 }
-void set_grad(const Tensor& p, const Tensor& g) { gs::detail::meta(p).grad = g; }
+// A wrong .grad that set_grad would refuse, to reach the optimisers' own checks.
+void force_grad(const Tensor& p, const Tensor& g) { gs::detail::meta(p).grad = g; }
 // grad = a * p + b from the current parameter, in the parameter's dtype.
 void quad_grad(const Tensor& p) {
   Tensor a = op::to(from_vector(std::vector<double>(kA.begin(), kA.end())), p.dtype());
@@ -335,9 +336,9 @@ TEST_CASE("optimiser errors name the optimiser, the parameter and the problem", 
 
   nn::SGD sgd({{"w", w}, {"again", w}}, 0.1);  // the same tensor twice (tied weights) is kept once
   REQUIRE(sgd.params().size() == 1);
-  set_grad(w, ones({2}, kFloat64));
+  force_grad(w, ones({2}, kFloat64));
   REQUIRE_THROWS_WITH(sgd.step(), Contains("SGD.step: grad of 'w' has shape [2] but the parameter has [3]"));
-  set_grad(w, ones({3}, kFloat32));
+  force_grad(w, ones({3}, kFloat32));
   REQUIRE_THROWS_WITH(sgd.step(), Contains("grad of 'w' has dtype float32 but the parameter has float64"));
   set_grad(w, ones({3}, kFloat64));
   sgd.lr = -1;
