@@ -96,6 +96,21 @@ TEST_CASE("matmul with a shared 2-d operand equals the per-batch products", "[te
     }
 }
 
+TEST_CASE("x @ transpose(W) leaves W a contiguous gradient equal to g^T x", "[autograd][linalg]") {
+  // Linear's form: the weight gradient is computed in W's own layout (no strided copy later)
+  for (const Shape& xs : {Shape{4, 5}, Shape{3, 4, 5}}) {
+    const Tensor x = requires_grad(rnd(xs, 30)), W = requires_grad(rnd({6, 5}, 31));
+    const Tensor y = matmul(x, transpose(W, 0, 1));
+    const Tensor g = rnd(y.shape(), 32);
+    backward(y, g);
+    const Tensor gw = grad_of(W);
+    REQUIRE(gw.is_contiguous());
+    const Tensor ref = op::matmul(op::reshape(g, {-1, 6}), op::reshape(x, {-1, 5}), true, false);
+    const auto got = gw.to_vector<double>(), want = ref.to_vector<double>();
+    for (size_t k = 0; k < want.size(); ++k) REQUIRE(got[k] == Approx(want[k]).epsilon(1e-14));
+  }
+}
+
 TEST_CASE("gradcheck: random-direction variant agrees and catches a wrong gradient", "[gradcheck]") {
   GradcheckOptions o;
   o.random_directions = true;
