@@ -36,7 +36,10 @@ std::string device_label(Device device) {
 
 nlohmann::json cpu_compute_json(DType dtype) {
   const bool f32 = dtype == kFloat32;
-  return {{"gemm", f32 ? cpu::gemm_backend_name(cpu::gemm_backend()) : "openblas"}, {"threads", cpu::num_threads()}};
+  // processes: the world the command ran in (mpirun -np N; 1 alone), threads are per process
+  return {{"gemm", f32 ? cpu::gemm_backend_name(cpu::gemm_backend()) : "openblas"},
+          {"threads", cpu::num_threads()},
+          {"processes", comm::world().size()}};
 }
 
 }  // namespace gs::cli

@@ -99,7 +99,11 @@ int main(int argc, char** argv) {
   if (va.size() == vb.size() && !vb.empty() && vb[0].is_number())
     for (size_t i = 0; i < vb.size(); ++i) d.num("sigma_" + std::to_string(i), va[i], vb[i], vb[0].get<double>());
 
-  const bool ok = d.worst <= kTol && d.exact_ok && headers == 1 && said_parallel;
+  const bool processes_ok = one["compute"]["processes"] == 1 && two["compute"]["processes"] == 2;
+  if (!processes_ok)
+    std::printf("cli_check: run.json compute.processes: %s alone, %s under mpirun -np 2 (want 1 and 2)\n",
+                one["compute"]["processes"].dump().c_str(), two["compute"]["processes"].dump().c_str());
+  const bool ok = d.worst <= kTol && d.exact_ok && headers == 1 && said_parallel && processes_ok;
   std::printf("cli_check: gradscope bottleneck under mpirun -np 2 against one process, step-0 measurement: max "
               "relative difference %.2e (%s; tolerance %.0e)%s%s; headers printed %zu (want 1), data parallel line %s\n",
               d.worst, d.where.c_str(), kTol, d.exact_ok ? "" : ", differs: ", d.exact_ok ? "" : d.exact_where.c_str(),
