@@ -99,9 +99,9 @@ Tensor record_impl(const char* op, Tensor output, const Inputs& inputs, VjpFn vj
   // The output gets a TensorImpl of its own: an op may return one of its inputs unchanged
   // (contiguous() of a contiguous tensor), which must not overwrite that input's grad_fn. When
   // this call holds the only handle, nothing else can see the impl, and it is reused.
-  std::shared_ptr<TensorImpl> impl = output.impl_ptr().use_count() == 1
-                                         ? std::shared_ptr<TensorImpl>(output.impl_ptr())
-                                         : std::make_shared<TensorImpl>(*output.impl());
+  std::shared_ptr<TensorImpl> impl;
+  if (output.impl_ptr().use_count() == 1) impl = output.impl_ptr();
+  else impl = std::make_shared<TensorImpl>(*output.impl());
   auto meta = std::make_shared<AutogradMeta>();
   meta->requires_grad = true;
   meta->grad_fn = node;

@@ -52,6 +52,10 @@ class JvpRef {
 // output is taken by value: when the caller hands over the only handle (a temporary, or
 // std::move), the result reuses its TensorImpl instead of copying it; an output that something
 // else still holds (one of the inputs returned as is) gets a new TensorImpl of its own.
+// A variable passed with std::move must not appear in any other argument, captures included:
+// the order in which arguments are evaluated is unspecified, and a [&] jvp runs after the move.
+// Save what they need first: `const Shape out = y.shape(); Tensor ys = saved(y);
+// return record("op", std::move(y), {x}, [ys](const Tensor& g) {...}, [&](auto& t) {... out ...});`
 Tensor record(const char* op, Tensor output, std::initializer_list<Tensor> inputs, VjpFn vjp);
 Tensor record(const char* op, Tensor output, const std::vector<Tensor>& inputs, VjpFn vjp);
 // The same with a forward-mode rule (every built-in op has one).

@@ -1,5 +1,6 @@
 #include "autograd/variable.h"
 
+#include "autograd/function.h"
 #include "autograd/node.h"
 #include "tensor/convert.h"
 
@@ -47,7 +48,9 @@ void set_grad(const Tensor& t, const Tensor& g) {
   if (g.defined() && (g.shape() != t.shape() || g.dtype() != t.dtype() || g.device() != t.device()))
     fail("set_grad", "gradient ", dtype_name(g.dtype()), " ", shape_str(g.shape()), " on ", device_name(g.device()),
          " for a tensor ", dtype_name(t.dtype()), " ", shape_str(t.shape()), " on ", device_name(t.device()));
-  t.impl()->autograd->grad = g;
+  // a g that carries a graph (or is t itself) would tie .grad to a node that reaches t again: a
+  // reference cycle; keep the values only, as backward's own gradients are
+  t.impl()->autograd->grad = g.defined() && g.impl()->autograd ? saved(g) : g;
 }
 
 Tensor detach(const Tensor& t) { return op::alias(t); }

@@ -18,6 +18,7 @@ Tensor grad_of(const Tensor& t);
 void zero_grad(const Tensor& t);  // resets .grad to undefined
 // Replaces t's .grad (t must require grad; g must have t's shape, dtype and device, or be
 // undefined). For code that computes a gradient outside backward: data-parallel averaging.
+// Only g's values are kept: a g inside a graph is stored detached.
 void set_grad(const Tensor& t, const Tensor& g);
 // Same data, cut from the graph.
 Tensor detach(const Tensor& t);

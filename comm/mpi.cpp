@@ -127,9 +127,11 @@ class Mpi final : public Communicator {
         std::fflush(stderr);
         MPI_Abort(MPI_COMM_WORLD, 3);
       }
-      // MPI moves a large message only inside its calls, one fragment per call or so: poll without
-      // pause for the first 50 ms (a step's gradients take milliseconds), then yield the core.
+      // MPI moves a large message only inside its calls, one fragment per call or so: for the first
+      // 50 ms (a step's gradients take milliseconds) poll again at once, only yielding to a thread
+      // that wants this core (more ranks and threads than cores); then sleep between polls.
       if (waited > 0.05) std::this_thread::sleep_for(std::chrono::microseconds(waited > 1.0 ? 1000 : 50));
+      else std::this_thread::yield();
     }
   }
 

@@ -6,7 +6,8 @@
 // bucket's buffer; the moment a bucket is complete its sum over the ranks is started (a
 // nonblocking collective), so the communication of the late layers overlaps the backward pass of
 // the early ones. finish() starts what is left, waits for every bucket, divides by the number of
-// ranks and writes the result into each parameter's .grad.
+// ranks and replaces each parameter's .grad with the result (a new tensor: a handle to the old
+// .grad keeps this rank's own gradient).
 //
 // The hooks act only between arm() and finish() (a gs::grad() call elsewhere, such as the leak
 // test, passes through them untouched) and hold only a shared state, so they outlive the object

@@ -14,7 +14,8 @@ namespace gs {
 // object and only goes to the heap beyond that. Every op builds several shapes (output shape,
 // strides, a node's saved input shapes), and with std::vector each was a heap allocation: the
 // allocator was half of a small op's cost. Its interface is the part of std::vector the engine
-// uses, and it converts from and to std::vector<int64_t> for code written against that.
+// uses; it converts implicitly from std::vector<int64_t>, and back with to_vector() (or an explicit
+// conversion), for code written against that.
 class Shape {
  public:
   static constexpr size_t kInline = 6;
@@ -134,6 +135,7 @@ class Shape {
   iterator erase(const_iterator pos) { return erase(pos, pos + 1); }
   iterator erase(const_iterator first, const_iterator last) {
     const size_t a = index_of(first), b = index_of(last);
+    if (a == b) return data_ + a;
     std::copy(data_ + b, data_ + size_, data_ + a);
     size_ -= b - a;
     return data_ + a;
@@ -158,6 +160,7 @@ class Shape {
     cap_ = n;
   }
   void make_gap(size_t at, size_t n) {
+    if (n == 0) return;
     if (size_ + n > cap_) grow(std::max(size_ + n, 2 * cap_));
     std::copy_backward(data_ + at, data_ + size_, data_ + size_ + n);
     size_ += n;

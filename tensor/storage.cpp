@@ -42,7 +42,14 @@ std::shared_ptr<Storage> Storage::allocate(size_t nbytes, Device device) {
   int64_t peak = g_peak[d].load();
   while (now > peak && !g_peak[d].compare_exchange_weak(peak, now)) {
   }
-  return std::make_shared<Storage>(Key{}, p, nbytes, device);
+  try {
+    return std::make_shared<Storage>(Key{}, p, nbytes, device);
+  } catch (...) {  // the object's block failed: give the buffer back and undo the count
+    g_live[d] -= static_cast<int64_t>(nbytes);
+    if (device == Device::CPU) cpu::host_free(p, nbytes);
+    else cuda::device_free(p, nbytes);
+    throw;
+  }
 }
 
 Storage::~Storage() {

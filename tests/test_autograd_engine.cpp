@@ -42,6 +42,13 @@ TEST_CASE("set_grad replaces .grad, checks shape, dtype and requires-grad, and t
   REQUIRE(gradv(x) == std::vector<double>{7, 9});
   set_grad(x, Tensor());
   REQUIRE_FALSE(grad_of(x).defined());
+  // a gradient inside a graph (here x itself, and a product of x) is stored detached: no cycle
+  set_grad(x, mul(x, 2.0));
+  REQUIRE_FALSE(requires_grad_flag(grad_of(x)));
+  REQUIRE(gradv(x) == std::vector<double>{2, 4});
+  set_grad(x, x);
+  REQUIRE_FALSE(requires_grad_flag(grad_of(x)));
+  REQUIRE(gradv(x) == std::vector<double>{1, 2});
   REQUIRE_THROWS_WITH(set_grad(x, zeros({3}, kFloat64)), Contains("set_grad: gradient float64 [3]"));
   REQUIRE_THROWS_WITH(set_grad(x, zeros({2})), Contains("set_grad: gradient float32 [2]"));
   REQUIRE_THROWS_WITH(set_grad(from_vector(std::vector<double>{1}, {1}), zeros({1}, kFloat64)),

@@ -26,8 +26,8 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
         if (gb) {
           const int64_t K = a.shape().back(), N = g.shape().back();
           if (b.dim() == 2 && (a.dim() > 2 || (a.dim() == 2 && column_major(b))) && a.numel() > 0 && g.numel() > 0) {
-            // b shared across a's batch (a Linear layer): db = sum_b a_b^T g_b is one product over
-            // the flattened rows, [K, batch * M] x [batch * M, N], not batch products and a sum.
+            // A 2-d b (a Linear layer's weight): db = sum_b a_b^T g_b over a's batch is one product
+            // over the flattened rows, [K, batch * M] x [batch * M, N], not batch products and a sum.
             // A column-major b (x @ transpose(W), Linear's weight) gets db in its own layout,
             // (g^T a)^T: transpose's vjp then hands W a contiguous [N, K] gradient, which the
             // optimiser and gradient clipping read at full speed.
