@@ -1,16 +1,12 @@
 #pragma once
 // Data parallelism in the analysis: the ranks of a communicator (comm/communicator.h; under
 // `mpirun -np R`, comm::world()) each hold a share of the tokens, and what they measure together
-// is what one process measures on all of them. A global batch is split the way nn::Trainer splits
-// it: every rank draws the same global batch and keeps its own consecutive share of the sequences.
-// Rank 0 is the one that prints and writes.
+// is what one process measures on all of them. A global batch is split by nn::rank_share
+// (nn/data.h), as nn::Trainer splits it: every rank draws the same global batch and keeps its own
+// consecutive share of the sequences. Rank 0 is the one that prints and writes.
 //
 // A null communicator, or one of a single process, means "this process alone": every function
 // here is then the identity, and the analysis runs its one-process code paths unchanged.
-#include <cstdint>
-
-#include "nn/data.h"
-
 namespace gs::comm {
 class Communicator;
 }
@@ -23,10 +19,5 @@ bool spans_ranks(const comm::Communicator* c);
 bool is_root(const comm::Communicator* c);
 // The number of processes of c (null: 1).
 int rank_count(const comm::Communicator* c);
-
-// Rank r of R's consecutive share of a global batch: rows [r B / R, (r + 1) B / R) of inputs and
-// targets (B sequences), as nn::Trainer takes it; the batch itself when c does not span ranks.
-// Throws "<op>: batch B is not a multiple of the R processes ..." when B does not split evenly.
-nn::Batch rank_share(const nn::Batch& global, const comm::Communicator* c, const char* op = "train");
 
 }  // namespace gs::analysis

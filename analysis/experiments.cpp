@@ -34,7 +34,7 @@ std::vector<double> train_loop(const nn::NamedTensors& params, const std::functi
   if (dp) buckets = std::make_unique<nn::GradBuckets>(params, *ranks);
   for (int64_t step = 0; step < tc.steps; ++step) {
     opt->lr = sched.at(step);
-    const nn::Batch b = rank_share(source(gen), ranks);  // the global batch itself in one process
+    const nn::Batch b = nn::rank_share(source(gen), ranks);  // the global batch itself in one process
     const Tensor loss = loss_of(b);
     double lv = loss.item<double>();
     if (!dp && !std::isfinite(lv)) fail("train", "loss is ", lv, " at step ", step + 1, "; lower the learning rate");

@@ -42,7 +42,7 @@ using BatchSource = std::function<nn::Batch(Generator&)>;
 // losses. Throws naming the step when a loss is not finite. on_step(step, loss) (1-based step)
 // runs after every update when given.
 // ranks (data parallelism, as nn::Trainer's): every rank draws the same global batch from `source`,
-// loss_of sees this rank's share (analysis/data_parallel.h: rank_share; the batch must split
+// loss_of sees this rank's share (nn::rank_share; the batch must split
 // evenly), the gradients are averaged over the ranks in buckets during the backward pass
 // (nn/grad_buckets.h), and the losses returned and passed to on_step are the mean over the ranks
 // (the whole batch's loss for equal shares). Every rank must run the same loop; the parameters

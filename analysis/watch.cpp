@@ -66,7 +66,7 @@ std::vector<BottleneckSample> train_and_watch(const std::shared_ptr<nn::Language
                                               Generator& probe_gen) {
   BottleneckMonitor mon(model, mo, tc.steps);
   comm::Communicator* ranks = spans_ranks(mo.comm) ? mo.comm : nullptr;
-  mon.measure(rank_share(data.sample(tc.batch, tc.seq_len, probe_gen), ranks), 0);
+  mon.measure(nn::rank_share(data.sample(tc.batch, tc.seq_len, probe_gen), ranks), 0);
   train_watched(model, data, tc, ranks, [&](int64_t step, const nn::Batch& b) { mon.after_step(step, b); });
   return mon.samples();
 }

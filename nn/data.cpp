@@ -1,5 +1,8 @@
 #include "nn/data.h"
 
+#include "comm/communicator.h"
+#include "tensor/convert.h"
+#include "tensor/views.h"
 #include "nn/file_io.h"
 
 #include <unistd.h>
@@ -145,6 +148,16 @@ std::string default_corpus(const std::string& dir) {
     if (text.back() != '\n') text += '\n';
   }
   return text;
+}
+
+Batch rank_share(const Batch& global, const comm::Communicator* c, const char* op) {
+  if (c == nullptr || c->size() <= 1) return global;
+  const int64_t B = global.inputs.size(0), R = c->size();
+  if (B % R != 0)
+    fail(op, "batch ", B, " is not a multiple of the ", R, " processes: each takes batch / ", R, " sequences");
+  const int64_t per = B / R, first = c->rank() * per;
+  return {op::contiguous(op::narrow(global.inputs, 0, first, per)),
+          op::contiguous(op::narrow(global.targets, 0, first, per))};
 }
 
 }  // namespace gs::nn

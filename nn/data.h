@@ -14,6 +14,10 @@
 #include "tensor/tensor.h"
 #include "tokenizer/tokenizer.h"
 
+namespace gs::comm {
+class Communicator;
+}
+
 namespace gs::nn {
 
 // Each byte is a token (tokenizer/tokenizer.h): encode never fails; decode rejects tokens outside
@@ -28,6 +32,13 @@ class ByteTokenizer : public tok::ByteTokenizer {
 struct Batch {
   Tensor inputs, targets;
 };
+
+// Rank r of R's consecutive share of a global batch of B sequences: rows [r B / R, (r + 1) B / R)
+// of inputs and targets, copied (a share outlives the batch it was cut from). Every data-parallel
+// user (nn::Trainer, the analysis under mpirun) splits a batch this one way. The batch itself
+// when c is null or a world of one; throws "<op>: batch B is not a multiple of the R processes
+// ..." when B does not split evenly.
+Batch rank_share(const Batch& global, const comm::Communicator* c, const char* op = "train");
 
 class TokenStream {
  public:

@@ -202,12 +202,8 @@ std::vector<double> Trainer::run(const StepCallback& on_step) {
   while (step_ < config_.steps) {
     const double lr = schedule_.at(step_);
     opt_->lr = lr;
-    Batch b = data_.sample(config_.batch, config_.seq_len, data_gen_);  // the global batch, on every rank
-    if (ranks > 1) {  // this rank's consecutive share of its sequences
-      const int64_t per = config_.batch / ranks;
-      b = {op::contiguous(op::narrow(b.inputs, 0, c.rank() * per, per)),
-           op::contiguous(op::narrow(b.targets, 0, c.rank() * per, per))};
-    }
+    // the global batch, drawn alike on every rank; this rank keeps its share of the sequences
+    const Batch b = rank_share(data_.sample(config_.batch, config_.seq_len, data_gen_), &c);
     LossOptions lo;
     lo.fused = config_.fused_loss;
     if (loss_chunk_hook) lo.on_chunk = loss_chunk_hook(step_ + 1, b);

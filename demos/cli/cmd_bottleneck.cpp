@@ -85,7 +85,7 @@ int run_bottleneck(const Args& args) {
   last.leak_test = true;
   last.keep_inputs = o.on("dump-final");
   const analysis::BottleneckSample fin = analysis::measure_bottleneck(
-      *model, analysis::rank_share(data.sample(tc.batch, tc.seq_len, probe_gen), mo.comm), tc.steps, last);
+      *model, nn::rank_share(data.sample(tc.batch, tc.seq_len, probe_gen), mo.comm), tc.steps, last);
 
   if (!root) return 0;
   report_bottleneck({.model = cfg,

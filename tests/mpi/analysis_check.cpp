@@ -171,7 +171,7 @@ double check_monitor(comm::Communicator& world, const char* head, bool fused, in
   one.fused = all.fused = fused;
   all.comm = &world;
   const analysis::BottleneckSample want = analysis::measure_bottleneck(*model, batch, 0, one);
-  const analysis::BottleneckSample got = analysis::measure_bottleneck(*model, analysis::rank_share(batch, &world), 0, all);
+  const analysis::BottleneckSample got = analysis::measure_bottleneck(*model, nn::rank_share(batch, &world), 0, all);
   Diff d;
   compare(d, got.head, want.head);
   d.num("sample.loss", got.loss, want.loss);
